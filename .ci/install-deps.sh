@@ -3,7 +3,7 @@
 # Idempotent; used by `make demo`, `make test` and CI.
 set -eu
 PKGS="build-essential cmake pkg-config libwebsockets-dev libssl-dev libjansson-dev \
-libyaml-dev libltdl-dev openssl python3"
+libyaml-dev libltdl-dev openssl ca-certificates python3"
 missing=""
 for p in $PKGS; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

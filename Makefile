@@ -1,0 +1,33 @@
+# Thin wrapper over CMake/ctest. `make demo` and `make test` each work on a
+# fresh Debian 12 machine: they install what they need first.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: all deps build build-asan test test-fast demo clean
+
+all: build
+
+deps:
+	@./.ci/install-deps.sh
+
+build: deps
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build build -j $(JOBS)
+
+build-asan: deps
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DUPWS_SANITIZE=ON >/dev/null
+	cmake --build build-asan -j $(JOBS)
+
+# The whole suite, then the whole suite again under AddressSanitizer + UBSan.
+test: build build-asan
+	cd build && ctest --output-on-failure -j 2
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ctest --output-on-failure -j 2
+
+test-fast: build
+	cd build && ctest --output-on-failure -j 2
+
+demo: build
+	./tests/demo.sh
+
+clean:
+	rm -rf build build-asan demo-data

@@ -1,0 +1,62 @@
+/*
+ * conn.h — one Upbit WebSocket connection (libwebsockets client).
+ *
+ * Connects (TLS with certificate verification for wss://; plain ws:// only
+ * to a loopback host, for the mock exchange), keeps the socket alive with
+ * protocol pings (received data also counts as liveness), reassembles
+ * frames, and reconnects with backoff and jitter forever. At most one
+ * request is in flight; the owner decides what to send (planner) and when
+ * (rate limiter). Never sends an Origin header.
+ * Thread: loop only. The conn owns its buffers; hooks borrow frame bytes.
+ */
+#ifndef UPWS_CONN_H
+#define UPWS_CONN_H
+
+#include <libwebsockets.h>
+#include <stdint.h>
+#include "ratelimit.h"
+
+typedef struct conn conn;
+
+typedef struct conn_hooks {
+    void (*on_up)(conn *c, void *arg);
+    void (*on_down)(conn *c, void *arg);
+    /* One complete message; bytes valid during the call only. */
+    void (*on_frame)(conn *c, const char *buf, size_t len, void *arg);
+    /* The request in flight was written; another may be queued. */
+    void (*on_sent)(conn *c, void *arg);
+} conn_hooks;
+
+typedef enum { CONN_DOWN, CONN_CONNECTING, CONN_UP } conn_state;
+
+typedef struct conn_stats {
+    uint64_t frames, bytes, oversized, requests, connects, reconnects;
+    int64_t state_since_ns, last_rx_ns;  /* wall clock */
+} conn_stats;
+
+/* Parses and checks the URL; NULL + err when it is unusable. */
+conn *conn_new(struct lws_context *ctx, const char *name, const char *url,
+               const conn_hooks *hooks, void *arg, char *err, size_t errlen);
+void conn_start(conn *c);
+/* Queues one request (takes ownership of text). Returns -1 (and frees
+ * nothing) if not up or a request is still in flight. */
+int conn_send(conn *c, char *text);
+int conn_ready(const conn *c);          /* up, nothing in flight */
+conn_state conn_get_state(const conn *c);
+const char *conn_name(const conn *c);
+const conn_stats *conn_get_stats(const conn *c);
+ratelimit *conn_ratelimit(conn *c);
+/* No more reconnects (shutdown). The socket closes with the context. */
+void conn_shutdown(conn *c);
+void conn_free(conn *c);
+
+/* The lws protocol callback for upstream sockets; EVENT_WAIT_CANCELLED is
+ * passed to `wake` (set with conn_set_wake). */
+int conn_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
+void conn_set_wake(void (*wake)(void));
+
+/* URL helper, exposed for tests: 0 on success. */
+int conn_parse_url(const char *url, int *tls, char *host, size_t hostlen, int *port,
+                   char *path, size_t pathlen, char *err, size_t errlen);
+
+#endif

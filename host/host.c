@@ -1,0 +1,600 @@
+/* host.c — see host.h. */
+#include "host.h"
+#include "cmdq.h"
+#include "config.h"
+#include "conn.h"
+#include "decode.h"
+#include "instance.h"
+#include "loader.h"
+#include "log.h"
+#include "planner.h"
+#include "registry.h"
+#include "router.h"
+#include "util.h"
+
+#include <libwebsockets.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define PLAN_DEBOUNCE_US 20000     /* coalesce a burst of plugin changes into one request */
+#define SNAPSHOT_TIMEOUT_NS 5000000000LL
+#define STOP_DEADLINE_NS 10000000000LL
+
+typedef struct host_timer {
+    lws_sorted_usec_list_t sul;
+    instance *inst;
+    int64_t id;
+    uint32_t every_ms;
+    upws_timer_fn fn;
+    struct host_timer *next;
+} host_timer;
+
+static struct {
+    config cfg;
+    struct lws_context *lws;
+    conn *pub;
+    planner plan;
+    instance *instances;          /* in start order */
+    host_timer *timers;
+    lws_sorted_usec_list_t sul_plan, sul_tick;
+    int plan_scheduled;
+    int was_up;                   /* the public socket has been up before */
+    int64_t down_since_ns;
+    uint64_t upstream_errors, bad_frames;
+    int64_t last_summary_ns;
+    uint64_t last_summary_frames;
+    int stopping;
+    int64_t stop_deadline;
+} H;
+
+static volatile sig_atomic_t sig_stop, sig_reload;
+
+/* ---------------------------------------------------------------- planning */
+
+static void plan_cb(lws_sorted_usec_list_t *sul);
+
+static void plan_soon(void)
+{
+    if (H.plan_scheduled || H.stopping)
+        return;
+    H.plan_scheduled = 1;
+    lws_sul_schedule(H.lws, 0, &H.sul_plan, plan_cb, PLAN_DEBOUNCE_US);
+}
+
+/* Builds the request only when it can go out now, so a change made while
+ * we waited for the rate limiter is always in it (nothing is lost). */
+static void plan_cb(lws_sorted_usec_list_t *sul)
+{
+    (void)sul;
+    H.plan_scheduled = 0;
+    if (!H.pub || !conn_ready(H.pub))
+        return;  /* on_up / on_sent call plan_soon again */
+    ratelimit *rl = conn_ratelimit(H.pub);
+    int64_t wait = ratelimit_wait_ns(rl, util_mono_ns());
+    if (wait > 0) {
+        rl->waits++;
+        H.plan_scheduled = 1;
+        lws_sul_schedule(H.lws, 0, &H.sul_plan, plan_cb, (lws_usec_t)(wait / 1000 + 1));
+        return;
+    }
+    char *req = planner_next(&H.plan);
+    if (!req)
+        return;
+    log_info("public: sending request #%llu (%zu bytes)", (unsigned long long)H.plan.requests, strlen(req));
+    log_debug("public: request %s", req);
+    conn_send(H.pub, req);
+}
+
+/* ----------------------------------------------------------- status fan-out */
+
+static int instance_on_conn(instance *inst)
+{
+    for (sub *s = registry_first(); s; s = s->next)
+        if (s->owner == inst)
+            return 1;
+    return 0;
+}
+
+static void tell_all(upws_status_kind kind, int64_t since, int64_t until, const char *msg)
+{
+    for (instance *i = H.instances; i; i = i->next) {
+        if (i->state != INST_RUNNING || !instance_on_conn(i))
+            continue;
+        upws_status *st = inbox_status_new(kind, NULL, msg);
+        st->since_ns = since;
+        st->until_ns = until;
+        instance_status(i, st);
+    }
+}
+
+/* ---------------------------------------------------------- connection hooks */
+
+static void on_up(conn *c, void *arg)
+{
+    (void)c, (void)arg;
+    planner_reset(&H.plan);  /* a new socket holds no subscription */
+    if (H.was_up) {
+        /* Fresh snapshots follow the restored request; every subscriber
+         * gets one again, and hears about the gap first. */
+        registry_reset_snapshots();
+        tell_all(UPWS_STATUS_GAP, H.down_since_ns, util_wall_ns(), "public connection restored");
+    }
+    H.was_up = 1;
+    plan_soon();
+}
+
+static void on_down(conn *c, void *arg)
+{
+    (void)c, (void)arg;
+    H.down_since_ns = util_wall_ns();
+    tell_all(UPWS_STATUS_DOWN, H.down_since_ns, 0, "public connection lost");
+}
+
+static void on_sent(conn *c, void *arg)
+{
+    (void)c, (void)arg;
+    plan_soon();
+}
+
+static void route_sink(void *arg, event *ev)
+{
+    (void)arg;
+    router_on_event(ev);
+}
+
+static void on_frame(conn *c, const char *buf, size_t len, void *arg)
+{
+    (void)arg;
+    decode_info info;
+    decode_kind k = decode_frame(buf, len, util_wall_ns(), route_sink, NULL, &info);
+    if (k == DECODE_ERROR) {
+        H.upstream_errors++;
+        log_warn("%s: Upbit error %s: %s", conn_name(c), info.error_name, info.error_message);
+    } else if (k == DECODE_BAD) {
+        H.bad_frames++;
+        if (H.bad_frames <= 10 || H.bad_frames % 1000 == 0)
+            log_warn("%s: malformed frame skipped (%s; %llu so far)", conn_name(c),
+                     info.why ? info.why : "?", (unsigned long long)H.bad_frames);
+    }
+}
+
+/* ------------------------------------------------------------------ timers */
+
+static void timer_cb(lws_sorted_usec_list_t *sul);
+
+static host_timer *timer_take(instance *inst, int64_t id)
+{
+    for (host_timer **pp = &H.timers; *pp; pp = &(*pp)->next) {
+        host_timer *t = *pp;
+        if ((inst && t->inst != inst) || (id && t->id != id))
+            continue;
+        *pp = t->next;
+        lws_sul_cancel(&t->sul);
+        return t;
+    }
+    return NULL;
+}
+
+static void timer_cb(lws_sorted_usec_list_t *sul)
+{
+    host_timer *t = lws_container_of(sul, host_timer, sul);
+    instance_timer_fire(t->inst, t->id, t->fn);
+    if (t->every_ms) {
+        lws_sul_schedule(H.lws, 0, &t->sul, timer_cb, (lws_usec_t)t->every_ms * 1000);
+        return;
+    }
+    timer_take(t->inst, t->id);
+    free(t);
+}
+
+static void timer_add(const cmd *c)
+{
+    host_timer *t = xcalloc(1, sizeof *t);
+    t->inst = c->inst;
+    t->id = c->id;
+    t->every_ms = c->every_ms;
+    t->fn = c->fn;
+    t->next = H.timers;
+    H.timers = t;
+    lws_sul_schedule(H.lws, 0, &t->sul, timer_cb, (lws_usec_t)c->after_ms * 1000 + 1);
+}
+
+/* ------------------------------------------------------------- instances */
+
+static void instances_append(instance *inst)
+{
+    instance **pp = &H.instances;
+    while (*pp)
+        pp = &(*pp)->next;
+    inst->next = NULL;
+    *pp = inst;
+}
+
+static void instances_unlink(instance *inst)
+{
+    for (instance **pp = &H.instances; *pp; pp = &(*pp)->next) {
+        if (*pp == inst) {
+            *pp = inst->next;
+            return;
+        }
+    }
+}
+
+/* The unload sweep: whatever the plugin forgot, the host releases. */
+static void sweep(instance *inst)
+{
+    size_t n = registry_remove_owner(inst);
+    host_timer *t;
+    while ((t = timer_take(inst, 0)))
+        free(t);
+    if (n)
+        plan_soon();
+}
+
+static void instance_gone(instance *inst, const char *how)
+{
+    sweep(inst);
+    instances_unlink(inst);
+    log_info("plugin instance '%s' %s", inst->name, how);
+    instance_free(inst);
+}
+
+static int start_instance(const config *cfg, size_t index)
+{
+    char err[1024];
+    const plugin_conf *pc = &cfg->plugins[index];
+    instance *inst = instance_start(pc, cfg->plugin_dirs, cfg->n_plugin_dirs, cfg->path, index,
+                                    err, sizeof err);
+    if (!inst) {
+        log_error("%s", err);
+        return -1;
+    }
+    instances_append(inst);
+    return 0;
+}
+
+static instance *find_instance(const char *name)
+{
+    for (instance *i = H.instances; i; i = i->next)
+        if (strcmp(i->name, name) == 0)
+            return i;
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- commands */
+
+static int accepts_commands(const instance *inst)
+{
+    return inst->state == INST_STARTING || inst->state == INST_RUNNING;
+}
+
+static void apply_subscribe(cmd *c, int snapshot)
+{
+    if (!accepts_commands(c->inst))
+        return;
+    sub *s = registry_add(c->inst, c->id, c->type_name, c->codes, c->n_codes, c->depth, c->level,
+                          c->delivery, snapshot ? c->id : 0);
+    if (!snapshot) {
+        router_on_subscribe(s);
+        plan_soon();
+        return;
+    }
+    s->deadline_ns = util_mono_ns() + SNAPSHOT_TIMEOUT_NS;
+    if (router_on_snapshot(s)) {
+        instance_drop_id(c->inst, c->id);
+        registry_remove(s);
+        return;
+    }
+    plan_soon();
+}
+
+static void apply_init_done(instance *inst, int rc)
+{
+    if (rc == 0) {
+        inst->state = INST_RUNNING;
+        log_info("plugin instance '%s' running", inst->name);
+        return;
+    }
+    inst->state = INST_FAILED;
+    log_error("plugin instance '%s': init() refused to start (returned %d); see its log lines above",
+              inst->name, rc);
+    instance_gone(inst, "unloaded after failed init");
+}
+
+static void apply(cmd *c)
+{
+    sub *s;
+    host_timer *t;
+    switch (c->kind) {
+    case CMD_SUBSCRIBE:
+        apply_subscribe(c, 0);
+        break;
+    case CMD_SNAPSHOT:
+        apply_subscribe(c, 1);
+        break;
+    case CMD_UNSUBSCRIBE:
+        if ((s = registry_find(c->inst, c->id))) {
+            registry_remove(s);
+            plan_soon();
+        }
+        break;
+    case CMD_TIMER_ADD:
+        if (accepts_commands(c->inst))
+            timer_add(c);
+        break;
+    case CMD_TIMER_CANCEL:
+        if ((t = timer_take(c->inst, c->id)))
+            free(t);
+        break;
+    case CMD_INIT_DONE:
+        apply_init_done(c->inst, (int)c->id);
+        break;
+    case CMD_STOPPED:
+        instance_gone(c->inst, "stopped");
+        break;
+    }
+}
+
+static void drain_commands(void)
+{
+    cmd *c = cmdq_drain();
+    while (c) {
+        cmd *next = c->next;
+        apply(c);
+        cmd_free(c);
+        c = next;
+    }
+}
+
+/* --------------------------------------------------------- reload (SIGHUP) */
+
+static int config_has_instance(const config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->n_plugins; i++)
+        if (strcmp(cfg->plugins[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+/* Validates the whole new file first; a bad one changes nothing. Then stops
+ * instances that are gone and starts the new ones; the rest keep running. */
+static void reload_config(void)
+{
+    config next;
+    char err[1024];
+    if (config_load(H.cfg.path, &next, err, sizeof err) != 0) {
+        log_error("reload rejected, running set unchanged: %s", err);
+        return;
+    }
+    log_info("reloading %s", H.cfg.path);
+    for (instance *i = H.instances; i; i = i->next)
+        if (!config_has_instance(&next, i->name))
+            instance_stop_begin(i);
+    for (size_t i = 0; i < next.n_plugins; i++) {
+        instance *old = find_instance(next.plugins[i].name);
+        if (!old) {
+            start_instance(&next, i);
+            continue;
+        }
+        char *json = cnode_to_json(&next.plugins[i].config);
+        if (!json || strcmp(json, old->config_json) != 0 || strcmp(old->plugin, next.plugins[i].plugin) != 0)
+            log_warn("plugin instance '%s' changed; restart it (remove, reload, add back) to apply",
+                     old->name);
+        free(json);
+    }
+    config_free(&H.cfg);
+    H.cfg = next;
+}
+
+/* ----------------------------------------------------------- housekeeping */
+
+static size_t count_running(void)
+{
+    size_t n = 0;
+    for (instance *i = H.instances; i; i = i->next)
+        n += i->state == INST_RUNNING;
+    return n;
+}
+
+static void summary(int64_t now)
+{
+    const conn_stats *cs = conn_get_stats(H.pub);
+    const router_stats *rs = router_get_stats();
+    double secs = (double)(now - H.last_summary_ns) / 1e9;
+    uint64_t dropped = 0;
+    for (instance *i = H.instances; i; i = i->next)
+        dropped += i->in.dropped;
+    log_info("summary: public %s, frames %llu (%.0f/s), events %llu, dup trades %llu, streams %zu, "
+             "subscriptions %zu, plugins %zu running, requests %llu, dropped %llu, bad frames %llu",
+             conn_get_state(H.pub) == CONN_UP ? "up" : "down", (unsigned long long)cs->frames,
+             secs > 0 ? (double)(cs->frames - H.last_summary_frames) / secs : 0.0,
+             (unsigned long long)rs->routed, (unsigned long long)rs->duplicates, streams_count(),
+             registry_count(), count_running(), (unsigned long long)cs->requests,
+             (unsigned long long)dropped, (unsigned long long)H.bad_frames);
+    H.last_summary_ns = now;
+    H.last_summary_frames = cs->frames;
+}
+
+static void tick_cb(lws_sorted_usec_list_t *sul)
+{
+    (void)sul;
+    router_expire_snapshots(util_mono_ns());
+    int64_t now = util_wall_ns();
+    int every = H.cfg.summary_interval;
+    if (every > 0 && now - H.last_summary_ns >= (int64_t)every * 1000000000)
+        summary(now);
+    lws_sul_schedule(H.lws, 0, &H.sul_tick, tick_cb, 1000000);
+}
+
+/* ---------------------------------------------------------------- the loop */
+
+static void on_signal(int sig)
+{
+    if (sig == SIGHUP)
+        sig_reload = 1;
+    else
+        sig_stop = 1;
+    if (H.lws)
+        lws_cancel_service(H.lws);
+}
+
+static void wake_loop(void *arg)
+{
+    (void)arg;
+    if (H.lws)
+        lws_cancel_service(H.lws);
+}
+
+static void lws_log_emit(int level, const char *line)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", line);
+    size_t n = strlen(buf);
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        buf[--n] = 0;
+    log_msg(level == LLL_ERR ? UPWS_LOG_WARN : UPWS_LOG_DEBUG, "lws", "%s", buf);
+}
+
+static const struct lws_protocols host_protocols[] = {
+    {"upws-upbit", conn_callback, 0, 65536, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static int create_context(void)
+{
+    lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.protocols = host_protocols;
+    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    if (access("/etc/ssl/certs/ca-certificates.crt", R_OK) == 0)
+        info.client_ssl_ca_filepath = "/etc/ssl/certs/ca-certificates.crt";
+    H.lws = lws_create_context(&info);
+    return H.lws ? 0 : -1;
+}
+
+static void begin_next_stop(void)
+{
+    instance *last = NULL;
+    for (instance *i = H.instances; i; i = i->next)
+        if (i->state != INST_STOPPING)
+            last = i;
+    if (last)
+        instance_stop_begin(last);
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/* Plugins stop one at a time, newest first; the loop keeps serving
+ * commands meanwhile so stop() may still call the (closed) proxy. */
+static int run_loop(void)
+{
+    while (H.instances || !H.stopping) {
+        if (sig_stop && !H.stopping) {
+            log_info("stopping: %zu plugin instance(s)", count_running());
+            H.stopping = 1;
+            H.stop_deadline = util_mono_ns() + STOP_DEADLINE_NS;
+        }
+        if (sig_reload && !H.stopping) {
+            sig_reload = 0;
+            reload_config();
+        }
+        if (H.stopping) {
+            int busy = 0;
+            for (instance *i = H.instances; i; i = i->next)
+                busy |= i->state == INST_STOPPING || i->state == INST_STARTING;
+            if (!busy)
+                begin_next_stop();
+            if (util_mono_ns() > H.stop_deadline) {
+                log_error("plugins did not stop within %lld s; exiting without unloading them",
+                          STOP_DEADLINE_NS / 1000000000);
+                return 1;
+            }
+        }
+        drain_commands();
+        if (!H.instances && H.stopping)
+            break;
+        lws_service(H.lws, 0);
+        drain_commands();
+    }
+    return 0;
+}
+
+static void teardown(void)
+{
+    host_timer *t;
+    while ((t = timer_take(NULL, 0)))
+        free(t);
+    if (H.pub)
+        conn_shutdown(H.pub);
+    lws_sul_cancel(&H.sul_plan);
+    lws_sul_cancel(&H.sul_tick);
+    if (H.lws)
+        lws_context_destroy(H.lws);
+    H.lws = NULL;
+    conn_free(H.pub);
+    cmd *c = cmdq_drain();
+    while (c) {
+        cmd *next = c->next;
+        cmd_free(c);
+        c = next;
+    }
+    streams_clear();
+    planner_free(&H.plan);
+    loader_shutdown();
+    config_free(&H.cfg);
+}
+
+int host_run(const char *config_path)
+{
+    char err[1024];
+    memset(&H, 0, sizeof H);
+    if (config_load(config_path, &H.cfg, err, sizeof err) != 0) {
+        log_error("%s", err);
+        return 2;
+    }
+    log_set_level((upws_log_level)log_parse_level(H.cfg.log_level));
+    install_signals();
+    if (create_context() != 0) {
+        log_error("cannot create the libwebsockets context");
+        config_free(&H.cfg);
+        return 1;
+    }
+    planner_init(&H.plan);
+    conn_set_wake(NULL);
+    cmdq_set_waker(wake_loop, NULL);
+    conn_hooks hooks = {on_up, on_down, on_frame, on_sent};
+    H.pub = conn_new(H.lws, "public", H.cfg.public_url, &hooks, NULL, err, sizeof err);
+    if (!H.pub) {
+        log_error("%s: upbit.public_url: %s", H.cfg.path, err);
+        teardown();
+        return 2;
+    }
+    log_info("upws %s starting: public %s, %zu plugin instance(s)", UPWS_VERSION, H.cfg.public_url,
+             H.cfg.n_plugins);
+    for (size_t i = 0; i < H.cfg.n_plugins; i++)
+        start_instance(&H.cfg, i);
+    conn_start(H.pub);
+    H.last_summary_ns = util_wall_ns();
+    lws_sul_schedule(H.lws, 0, &H.sul_tick, tick_cb, 1000000);
+    int rc = run_loop();
+    log_info("stopped");
+    cmdq_set_waker(NULL, NULL);
+    if (rc == 0)
+        teardown();
+    return rc;
+}

@@ -1,0 +1,561 @@
+/* instance.c — see instance.h. */
+#include "instance.h"
+#include "cmdq.h"
+#include "decode.h"
+#include "log.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define INBOX_CAPACITY 16384
+
+static atomic_llong next_id = 1;
+
+/* ---- cnode copies (the instance outlives the config it came from) ---- */
+
+static void cnode_copy(cnode *dst, const cnode *src)
+{
+    *dst = *src;
+    dst->key = src->key ? xstrdup(src->key) : NULL;
+    dst->scalar = src->scalar ? xstrdup(src->scalar) : NULL;
+    dst->items = src->n_items ? xcalloc(src->n_items, sizeof *dst->items) : NULL;
+    for (size_t i = 0; i < src->n_items; i++)
+        cnode_copy(&dst->items[i], &src->items[i]);
+}
+
+static void cnode_release(cnode *n)
+{
+    for (size_t i = 0; i < n->n_items; i++)
+        cnode_release(&n->items[i]);
+    free(n->items);
+    free(n->key);
+    free(n->scalar);
+}
+
+/* ---- id bookkeeping, shared by proxy calls from any thread ---- */
+
+static void ids_add(instance *inst, int64_t id)
+{
+    if (inst->n_ids == inst->cap_ids) {
+        inst->cap_ids = inst->cap_ids ? inst->cap_ids * 2 : 16;
+        inst->ids = xrealloc(inst->ids, inst->cap_ids * sizeof *inst->ids);
+    }
+    inst->ids[inst->n_ids++] = id;
+}
+
+static int ids_remove(instance *inst, int64_t id)
+{
+    for (size_t i = 0; i < inst->n_ids; i++) {
+        if (inst->ids[i] != id)
+            continue;
+        inst->ids[i] = inst->ids[--inst->n_ids];
+        return 1;
+    }
+    return 0;
+}
+
+int instance_has_id(instance *inst, int64_t id)
+{
+    pthread_mutex_lock(&inst->lock);
+    int found = 0;
+    for (size_t i = 0; i < inst->n_ids && !found; i++)
+        found = inst->ids[i] == id;
+    pthread_mutex_unlock(&inst->lock);
+    return found;
+}
+
+void instance_drop_id(instance *inst, int64_t id)
+{
+    pthread_mutex_lock(&inst->lock);
+    ids_remove(inst, id);
+    pthread_mutex_unlock(&inst->lock);
+}
+
+/* Registers a new id unless the proxy is closed; returns the id or UPWS_ECLOSED. */
+static int64_t proxy_new_id(instance *inst)
+{
+    pthread_mutex_lock(&inst->lock);
+    if (inst->closed) {
+        pthread_mutex_unlock(&inst->lock);
+        return UPWS_ECLOSED;
+    }
+    int64_t id = atomic_fetch_add(&next_id, 1);
+    ids_add(inst, id);
+    pthread_mutex_unlock(&inst->lock);
+    return id;
+}
+
+/* ---- the host API table ---- */
+
+static void api_log(upws_ctx *ctx, upws_log_level level, const char *fmt, ...)
+{
+    if (!ctx || !fmt)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    log_vmsg(level, ctx->inst->name, fmt, ap);
+    va_end(ap);
+}
+
+static int valid_code(const char *c)
+{
+    size_t n = c ? strlen(c) : 0;
+    if (n < 3 || n > 20 || !strchr(c, '-'))
+        return 0;
+    return strspn(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") == n;
+}
+
+static int valid_want(instance *inst, const upws_want *w)
+{
+    if (!w || w->struct_size < offsetof(upws_want, delivery) + sizeof w->delivery || !w->type) {
+        api_log(&inst->ctx, UPWS_LOG_ERROR, "subscribe: want is NULL or struct_size too small");
+        return 0;
+    }
+    upws_type t = decode_type(w->type);
+    if (t == UPWS_TYPE_UNKNOWN || t == UPWS_TYPE_MYORDER || t == UPWS_TYPE_MYASSET) {
+        api_log(&inst->ctx, UPWS_LOG_ERROR, "subscribe: type '%s' is not served", w->type);
+        return 0;
+    }
+    if (!w->codes || w->n_codes == 0 || w->n_codes > 4096) {
+        api_log(&inst->ctx, UPWS_LOG_ERROR, "subscribe %s: needs 1..4096 codes", w->type);
+        return 0;
+    }
+    for (size_t i = 0; i < w->n_codes; i++) {
+        if (!valid_code(w->codes[i])) {
+            api_log(&inst->ctx, UPWS_LOG_ERROR, "subscribe %s: bad market code '%s' "
+                    "(upper-case QUOTE-BASE, no suffix)", w->type, w->codes[i] ? w->codes[i] : "(null)");
+            return 0;
+        }
+    }
+    if (w->depth && w->depth != 1 && w->depth != 5 && w->depth != 15 && w->depth != 30) {
+        api_log(&inst->ctx, UPWS_LOG_ERROR, "subscribe %s: depth must be 1, 5, 15 or 30", w->type);
+        return 0;
+    }
+    if (w->level < 0 || w->level != w->level || w->level > 1e15) {
+        api_log(&inst->ctx, UPWS_LOG_ERROR, "subscribe %s: bad level", w->type);
+        return 0;
+    }
+    return 1;
+}
+
+static cmd *cmd_from_want(cmd_kind kind, instance *inst, int64_t id, const upws_want *w)
+{
+    cmd *c = xcalloc(1, sizeof *c);
+    c->kind = kind;
+    c->inst = inst;
+    c->id = id;
+    snprintf(c->type_name, sizeof c->type_name, "%s", w->type);
+    c->codes = xcalloc(w->n_codes, sizeof *c->codes);
+    c->n_codes = w->n_codes;
+    for (size_t i = 0; i < w->n_codes; i++)
+        c->codes[i] = xstrdup(w->codes[i]);
+    c->depth = w->depth;
+    c->level = w->level;
+    c->delivery = w->delivery;
+    return c;
+}
+
+static int64_t want_call(upws_ctx *ctx, const upws_want *w, cmd_kind kind)
+{
+    if (!ctx)
+        return UPWS_EINVAL;
+    instance *inst = ctx->inst;
+    if (!valid_want(inst, w))
+        return UPWS_EINVAL;
+    int64_t id = proxy_new_id(inst);
+    if (id < 0)
+        return id;
+    cmdq_push(cmd_from_want(kind, inst, id, w));
+    return id;
+}
+
+static int64_t api_subscribe(upws_ctx *ctx, const upws_want *w) { return want_call(ctx, w, CMD_SUBSCRIBE); }
+static int64_t api_snapshot(upws_ctx *ctx, const upws_want *w) { return want_call(ctx, w, CMD_SNAPSHOT); }
+
+static int id_call(upws_ctx *ctx, int64_t id, cmd_kind kind)
+{
+    if (!ctx)
+        return UPWS_EINVAL;
+    instance *inst = ctx->inst;
+    pthread_mutex_lock(&inst->lock);
+    int found = !inst->closed && ids_remove(inst, id);
+    pthread_mutex_unlock(&inst->lock);
+    if (!found)
+        return UPWS_ENOENT;
+    cmd *c = xcalloc(1, sizeof *c);
+    c->kind = kind;
+    c->inst = inst;
+    c->id = id;
+    cmdq_push(c);
+    return UPWS_OK;
+}
+
+static int api_unsubscribe(upws_ctx *ctx, int64_t id) { return id_call(ctx, id, CMD_UNSUBSCRIBE); }
+static int api_timer_cancel(upws_ctx *ctx, int64_t id) { return id_call(ctx, id, CMD_TIMER_CANCEL); }
+
+static int64_t api_timer_add(upws_ctx *ctx, uint32_t after_ms, uint32_t every_ms, upws_timer_fn fn)
+{
+    if (!ctx || !fn)
+        return UPWS_EINVAL;
+    int64_t id = proxy_new_id(ctx->inst);
+    if (id < 0)
+        return id;
+    cmd *c = xcalloc(1, sizeof *c);
+    c->kind = CMD_TIMER_ADD;
+    c->inst = ctx->inst;
+    c->id = id;
+    c->after_ms = after_ms;
+    c->every_ms = every_ms;
+    c->fn = fn;
+    cmdq_push(c);
+    return id;
+}
+
+static int config_scalar(upws_ctx *ctx, const char *key, const char **out)
+{
+    if (!ctx || !key)
+        return UPWS_EINVAL;
+    const cnode *n = cnode_get(&ctx->inst->config, key);
+    if (!n)
+        return UPWS_ENOENT;
+    if (n->kind != CNODE_SCALAR || !n->scalar)
+        return UPWS_ETYPE;
+    *out = n->scalar;
+    return UPWS_OK;
+}
+
+static int api_config_str(upws_ctx *ctx, const char *key, const char **out)
+{
+    return config_scalar(ctx, key, out);
+}
+
+static int api_config_int(upws_ctx *ctx, const char *key, int64_t *out)
+{
+    const char *s;
+    int rc = config_scalar(ctx, key, &s);
+    if (rc)
+        return rc;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end)
+        return UPWS_ETYPE;
+    *out = v;
+    return UPWS_OK;
+}
+
+static int api_config_double(upws_ctx *ctx, const char *key, double *out)
+{
+    const char *s;
+    int rc = config_scalar(ctx, key, &s);
+    if (rc)
+        return rc;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end)
+        return UPWS_ETYPE;
+    *out = v;
+    return UPWS_OK;
+}
+
+static int api_config_bool(upws_ctx *ctx, const char *key, int *out)
+{
+    const char *s;
+    int rc = config_scalar(ctx, key, &s);
+    if (rc)
+        return rc;
+    static const char *const yes[] = {"true", "yes", "on", "1"}, *const no[] = {"false", "no", "off", "0"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(s, yes[i]) == 0)
+            return *out = 1, UPWS_OK;
+        if (strcasecmp(s, no[i]) == 0)
+            return *out = 0, UPWS_OK;
+    }
+    return UPWS_ETYPE;
+}
+
+/* Lists are built once per key and kept until the instance is freed, so the
+ * pointers handed out stay valid for the plugin's lifetime. */
+static int api_config_list(upws_ctx *ctx, const char *key, const char *const **items, size_t *n)
+{
+    if (!ctx || !key || !items || !n)
+        return UPWS_EINVAL;
+    instance *inst = ctx->inst;
+    const cnode *node = cnode_get(&inst->config, key);
+    if (!node)
+        return UPWS_ENOENT;
+    if (node->kind == CNODE_MAP)
+        return UPWS_ETYPE;
+    for (size_t i = 0; node->kind == CNODE_LIST && i < node->n_items; i++)
+        if (node->items[i].kind != CNODE_SCALAR)
+            return UPWS_ETYPE;
+    pthread_mutex_lock(&inst->lock);
+    struct list_cache *lc = NULL;
+    for (size_t i = 0; i < inst->n_lists && !lc; i++)
+        if (strcmp(inst->lists[i].key, key) == 0)
+            lc = &inst->lists[i];
+    if (!lc) {
+        inst->lists = xrealloc(inst->lists, (inst->n_lists + 1) * sizeof *inst->lists);
+        lc = &inst->lists[inst->n_lists++];
+        lc->key = xstrdup(key);
+        lc->n = node->kind == CNODE_LIST ? node->n_items : 1;
+        lc->items = xcalloc(lc->n + 1, sizeof *lc->items);
+        for (size_t i = 0; i < lc->n; i++)
+            lc->items[i] = node->kind == CNODE_LIST ? node->items[i].scalar : node->scalar;
+    }
+    *items = lc->items;
+    *n = lc->n;
+    pthread_mutex_unlock(&inst->lock);
+    return UPWS_OK;
+}
+
+static int api_private_available(upws_ctx *ctx)
+{
+    (void)ctx;
+    return 0;  /* private streams are not served by this host version */
+}
+
+static const char *api_instance_name(upws_ctx *ctx) { return ctx ? ctx->inst->name : NULL; }
+
+static const char *api_strerror(int code)
+{
+    switch (code) {
+    case UPWS_OK: return "ok";
+    case UPWS_EINVAL: return "invalid argument";
+    case UPWS_ENOMEM: return "out of memory";
+    case UPWS_ECLOSED: return "instance is stopping";
+    case UPWS_ENOENT: return "not found";
+    case UPWS_ENOTSUP: return "not supported here";
+    case UPWS_ETYPE: return "value has another type";
+    default: return code > 0 ? "ok (id)" : "unknown error";
+    }
+}
+
+static const upws_host_api host_api = {
+    .struct_size = sizeof(upws_host_api),
+    .abi_major = UPWS_ABI_MAJOR,
+    .abi_minor = UPWS_ABI_MINOR,
+    .log = api_log,
+    .subscribe = api_subscribe,
+    .unsubscribe = api_unsubscribe,
+    .snapshot = api_snapshot,
+    .timer_add = api_timer_add,
+    .timer_cancel = api_timer_cancel,
+    .config_str = api_config_str,
+    .config_int = api_config_int,
+    .config_double = api_config_double,
+    .config_bool = api_config_bool,
+    .config_list = api_config_list,
+    .event_field = decode_field,
+    .private_available = api_private_available,
+    .instance_name = api_instance_name,
+    .strerror = api_strerror,
+};
+
+const upws_host_api *instance_api(void) { return &host_api; }
+
+/* ---- the plugin thread ---- */
+
+static void push_cmd(instance *inst, cmd_kind kind, int64_t value)
+{
+    cmd *c = xcalloc(1, sizeof *c);
+    c->kind = kind;
+    c->inst = inst;
+    c->id = value;
+    cmdq_push(c);
+}
+
+/* The view a plugin sees: the shared event, presented as SNAPSHOT when it
+ * is the host's last value, trimmed to the subscriber's orderbook depth. */
+static void run_event(instance *inst, const inbox_item *it)
+{
+    upws_event pub = it->ev->pub;
+    upws_orderbook book;
+    if (it->as_snapshot)
+        pub.stream_type = UPWS_SNAPSHOT;
+    pub.snapshot_id = it->id;
+    if (pub.orderbook && it->max_units && pub.orderbook->n_units > it->max_units) {
+        book = *pub.orderbook;
+        book.n_units = it->max_units;
+        pub.orderbook = &book;
+    }
+    inst->desc->on_event(inst->self, &pub);
+}
+
+static int run_item(instance *inst, inbox_item *it)
+{
+    switch (it->kind) {
+    case ITEM_EVENT:
+        run_event(inst, it);
+        break;
+    case ITEM_STATUS:
+        if (inst->desc->on_status)
+            inst->desc->on_status(inst->self, it->status);
+        break;
+    case ITEM_TIMER:
+        if (instance_has_id(inst, it->id))
+            it->fn(inst->self, it->id);
+        break;
+    case ITEM_STOP:
+        return 0;
+    }
+    return 1;
+}
+
+static void *instance_thread(void *arg)
+{
+    instance *inst = arg;
+    int rc = inst->desc->init(&inst->ctx, &host_api, &inst->self);
+    push_cmd(inst, CMD_INIT_DONE, rc);
+    if (rc != 0)
+        return NULL;
+    for (;;) {
+        inbox_item it;
+        inbox_pop(&inst->in, &it);
+        int more = run_item(inst, &it);
+        event_unref(it.ev);
+        free(it.status);
+        if (!more)
+            break;
+    }
+    inst->desc->stop(inst->self);
+    inst->self = NULL;
+    push_cmd(inst, CMD_STOPPED, 0);
+    return NULL;
+}
+
+/* ---- lifecycle (loop thread) ---- */
+
+int instance_check_config(const upws_plugin *d, const cnode *cfg, const char *file,
+                          size_t index, char *err, size_t errlen)
+{
+    if (!d->config_keys || cfg->kind != CNODE_MAP)
+        return 0;
+    for (size_t i = 0; i < cfg->n_items; i++) {
+        const cnode *kv = &cfg->items[i];
+        int known = 0;
+        for (const char *const *k = d->config_keys; *k && !known; k++)
+            known = strcmp(*k, kv->key) == 0;
+        if (known)
+            continue;
+        char accepted[256] = "";
+        for (const char *const *k = d->config_keys; *k; k++) {
+            size_t used = strlen(accepted);
+            snprintf(accepted + used, sizeof accepted - used, "%s%s", used ? ", " : "", *k);
+        }
+        snprintf(err, errlen, "%s:%d:%d: key 'plugins[%zu].config.%s': unknown key for plugin '%s' "
+                 "(accepted: %s)", file, kv->line, kv->col, index, kv->key, d->name, accepted);
+        return -1;
+    }
+    return 0;
+}
+
+instance *instance_start(const plugin_conf *pc, char *const *dirs, size_t n_dirs,
+                         const char *file, size_t index, char *err, size_t errlen)
+{
+    char path[1024], why[768];
+    if (loader_resolve(pc->plugin, dirs, n_dirs, path, sizeof path, why, sizeof why) != 0) {
+        snprintf(err, errlen, "plugin instance '%s': %s", pc->name, why);
+        return NULL;
+    }
+    loader_lib *lib = loader_open(path, why, sizeof why);
+    if (!lib) {
+        snprintf(err, errlen, "plugin instance '%s' (%s): %s", pc->name, path, why);
+        return NULL;
+    }
+    if (instance_check_config(loader_desc(lib), &pc->config, file, index, err, errlen) != 0) {
+        loader_close(lib);
+        return NULL;
+    }
+    instance *inst = xcalloc(1, sizeof *inst);
+    inst->name = xstrdup(pc->name);
+    inst->plugin = xstrdup(pc->plugin);
+    inst->lib = lib;
+    inst->desc = loader_desc(lib);
+    inst->ctx.inst = inst;
+    cnode_copy(&inst->config, &pc->config);
+    inst->config_json = cnode_to_json(&pc->config);
+    if (!inst->config_json)
+        inst->config_json = xstrdup("");
+    inst->state = INST_STARTING;
+    inst->started_ns = util_wall_ns();
+    pthread_mutex_init(&inst->lock, NULL);
+    inbox_init(&inst->in, INBOX_CAPACITY);
+    if (pthread_create(&inst->thread, NULL, instance_thread, inst) != 0) {
+        snprintf(err, errlen, "plugin instance '%s': cannot start its thread", pc->name);
+        inst->state = INST_FAILED;
+        inst->thread = 0;
+        instance_free(inst);
+        return NULL;
+    }
+    log_info("plugin instance '%s' loading %s (plugin %s %s, ABI %u.%u)", inst->name, path,
+             inst->desc->name, inst->desc->version, inst->desc->abi_major, inst->desc->abi_minor);
+    return inst;
+}
+
+static void close_proxy(instance *inst)
+{
+    pthread_mutex_lock(&inst->lock);
+    inst->closed = 1;
+    inst->n_ids = 0;
+    pthread_mutex_unlock(&inst->lock);
+}
+
+void instance_stop_begin(instance *inst)
+{
+    if (inst->state == INST_STOPPING || inst->state == INST_FAILED)
+        return;
+    close_proxy(inst);
+    inst->state = INST_STOPPING;
+    inbox_item it = {.kind = ITEM_STOP};
+    inbox_push(&inst->in, &it);
+}
+
+void instance_free(instance *inst)
+{
+    close_proxy(inst);
+    if (inst->thread)
+        pthread_join(inst->thread, NULL);
+    inbox_destroy(&inst->in);
+    loader_close(inst->lib);
+    cnode_release(&inst->config);
+    for (size_t i = 0; i < inst->n_lists; i++) {
+        free(inst->lists[i].key);
+        free(inst->lists[i].items);
+    }
+    free(inst->lists);
+    free(inst->ids);
+    free(inst->config_json);
+    pthread_mutex_destroy(&inst->lock);
+    free(inst->name);
+    free(inst->plugin);
+    free(inst);
+}
+
+void instance_deliver(instance *inst, event *ev, int as_snapshot, uint32_t max_units,
+                      int64_t snapshot_id)
+{
+    event_ref(ev);
+    inbox_item it = {.kind = ITEM_EVENT, .ev = ev, .as_snapshot = (uint8_t)(as_snapshot != 0),
+                     .max_units = (uint16_t)max_units, .id = snapshot_id};
+    inbox_push(&inst->in, &it);
+}
+
+void instance_status(instance *inst, upws_status *st)
+{
+    inbox_item it = {.kind = ITEM_STATUS, .status = st};
+    inbox_push(&inst->in, &it);
+}
+
+void instance_timer_fire(instance *inst, int64_t timer_id, upws_timer_fn fn)
+{
+    inbox_item it = {.kind = ITEM_TIMER, .id = timer_id, .fn = fn};
+    inbox_push(&inst->in, &it);
+}

@@ -1,0 +1,801 @@
+/* json_scan.c — see json_scan.h. */
+#include "json_scan.h"
+
+#include <locale.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+_Static_assert(JSON_MAX_DEPTH <= 64, "the container stack is one uint64_t bitmask");
+
+/* ---- low-level scanners: (p, end) in, next position out, NULL on error ---- */
+
+static int json_is_ws(char ch)
+{
+    return ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t';
+}
+
+static const char *json_ws(const char *p, const char *end)
+{
+    while (p < end && json_is_ws(*p))
+        p++;
+    return p;
+}
+
+static int json_fail(json_cur *c, const char *why)
+{
+    if (!c->err)
+        c->err = why;
+    return -1;
+}
+
+static int json_hex(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+/* Bytes that end the plain run of a string: quote, backslash, controls. */
+static const unsigned char json_str_stop[256] = {
+    [0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1, [0x06] = 1,
+    [0x07] = 1, [0x08] = 1, [0x09] = 1, [0x0A] = 1, [0x0B] = 1, [0x0C] = 1, [0x0D] = 1,
+    [0x0E] = 1, [0x0F] = 1, [0x10] = 1, [0x11] = 1, [0x12] = 1, [0x13] = 1, [0x14] = 1,
+    [0x15] = 1, [0x16] = 1, [0x17] = 1, [0x18] = 1, [0x19] = 1, [0x1A] = 1, [0x1B] = 1,
+    [0x1C] = 1, [0x1D] = 1, [0x1E] = 1, [0x1F] = 1, ['"'] = 1, ['\\'] = 1,
+};
+
+/* The escape at p (on the backslash); returns the byte after it, or NULL
+ * with the reason in *why. */
+static const char *json_scan_escape(const char *p, const char *end, const char **why)
+{
+    *why = "truncated string";
+    if (end - p < 2)
+        return NULL;
+    char e = p[1];
+    if (e != 'u') {
+        if (e && strchr("\"\\/bfnrt", e))
+            return p + 2;
+        *why = "bad escape";
+        return NULL;
+    }
+    if (end - p < 6)
+        return NULL;
+    for (int i = 2; i < 6; i++)
+        if (json_hex(p[i]) < 0) {
+            *why = "bad \\u escape";
+            return NULL;
+        }
+    return p + 6;
+}
+
+/* p is on the opening quote. */
+static const char *json_scan_string(const char *p, const char *end, json_span *out,
+                                    const char **why)
+{
+    const char *s = ++p;
+    int escaped = 0;
+    for (;;) {
+        while (p < end && !json_str_stop[(unsigned char)*p])
+            p++;
+        if (p == end)
+            break;
+        if (*p == '"') {
+            if (out)
+                *out = (json_span){s, (size_t)(p - s), JSON_STRING, escaped};
+            return p + 1;
+        }
+        if (*p != '\\') {
+            *why = "control character in string";
+            return NULL;
+        }
+        escaped = 1;
+        p = json_scan_escape(p, end, why);
+        if (!p)
+            return NULL;
+    }
+    *why = "truncated string";
+    return NULL;
+}
+
+static const char *json_digits(const char *p, const char *end)
+{
+    while (p < end && *p >= '0' && *p <= '9')
+        p++;
+    return p;
+}
+
+/* Strict RFC 8259 number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static const char *json_scan_number(const char *p, const char *end, const char **why)
+{
+    *why = "bad number";
+    if (p < end && *p == '-')
+        p++;
+    if (p == end || *p < '0' || *p > '9')
+        return NULL;
+    p = *p == '0' ? p + 1 : json_digits(p, end);
+    if (p < end && *p == '.') {
+        const char *f = ++p;
+        p = json_digits(p, end);
+        if (p == f)
+            return NULL;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            p++;
+        const char *x = p;
+        p = json_digits(p, end);
+        if (p == x)
+            return NULL;
+    }
+    return p;
+}
+
+static const char *json_scan_literal(const char *p, const char *end, const char *lit,
+                                     const char **why)
+{
+    size_t n = strlen(lit);
+    if ((size_t)(end - p) < n || memcmp(p, lit, n) != 0) {
+        *why = (size_t)(end - p) < n ? "truncated literal" : "unexpected character";
+        return NULL;
+    }
+    return p + n;
+}
+
+static json_kind json_kind_of(char ch)
+{
+    switch (ch) {
+    case '{': return JSON_OBJECT;
+    case '[': return JSON_ARRAY;
+    case '"': return JSON_STRING;
+    case 't': return JSON_TRUE;
+    case 'f': return JSON_FALSE;
+    case 'n': return JSON_NULL;
+    default:
+        return (ch == '-' || (ch >= '0' && ch <= '9')) ? JSON_NUMBER : JSON_NONE;
+    }
+}
+
+/* One scalar at p (not a container). */
+static const char *json_scan_scalar(const char *p, const char *end, json_span *out,
+                                    const char **why)
+{
+    json_kind k = json_kind_of(*p);
+    const char *q;
+    switch (k) {
+    case JSON_STRING: return json_scan_string(p, end, out, why);
+    case JSON_NUMBER: q = json_scan_number(p, end, why); break;
+    case JSON_TRUE: q = json_scan_literal(p, end, "true", why); break;
+    case JSON_FALSE: q = json_scan_literal(p, end, "false", why); break;
+    case JSON_NULL: q = json_scan_literal(p, end, "null", why); break;
+    default:
+        *why = "unexpected character";
+        return NULL;
+    }
+    if (q && out)
+        *out = (json_span){p, (size_t)(q - p), k, 0};
+    return q;
+}
+
+/* After '{' or ',' inside an object: the key, the colon, and whitespace up
+ * to the value. Returns the value's first byte. */
+static const char *json_scan_key(const char *p, const char *end, json_span *key,
+                                 const char **why)
+{
+    p = json_ws(p, end);
+    if (p == end) {
+        *why = "truncated object";
+        return NULL;
+    }
+    if (*p != '"') {
+        *why = "expected a key";
+        return NULL;
+    }
+    p = json_scan_string(p, end, key, why);
+    if (!p)
+        return NULL;
+    p = json_ws(p, end);
+    if (p == end || *p != ':') {
+        *why = p == end ? "truncated object" : "expected ':'";
+        return NULL;
+    }
+    p = json_ws(p + 1, end);
+    if (p == end) {
+        *why = "truncated object";
+        return NULL;
+    }
+    return p;
+}
+
+/* A whole object or array at p, without recursion: bit d of `objs` tells
+ * whether open level d is an object. `base` levels are already open. */
+static const char *json_scan_container(const char *p, const char *end, unsigned base,
+                                       const char **why)
+{
+    uint64_t objs = 0;
+    unsigned d = 0;
+    for (;;) {
+        /* p is on the first byte of a value */
+        if (*p == '{' || *p == '[') {
+            if (base + d + 1 > JSON_MAX_DEPTH) {
+                *why = "nesting too deep";
+                return NULL;
+            }
+            int is_obj = *p == '{';
+            objs = is_obj ? objs | (UINT64_C(1) << d) : objs & ~(UINT64_C(1) << d);
+            d++;
+            const char *q = json_ws(p + 1, end);
+            if (q == end) {
+                *why = "truncated container";
+                return NULL;
+            }
+            if (*q != (is_obj ? '}' : ']')) {
+                p = is_obj ? json_scan_key(q, end, NULL, why) : q;
+                if (!p)
+                    return NULL;
+                continue;
+            }
+            p = q + 1;
+            d--;
+        } else {
+            p = json_scan_scalar(p, end, NULL, why);
+            if (!p)
+                return NULL;
+        }
+        /* after a value: close as many levels as the input closes */
+        for (;;) {
+            if (d == 0)
+                return p;
+            int is_obj = (objs >> (d - 1)) & 1;
+            p = json_ws(p, end);
+            if (p == end) {
+                *why = "truncated container";
+                return NULL;
+            }
+            if (*p == (is_obj ? '}' : ']')) {
+                p++;
+                d--;
+                continue;
+            }
+            if (*p != ',') {
+                *why = "expected ',' or a closing bracket";
+                return NULL;
+            }
+            p = is_obj ? json_scan_key(p + 1, end, NULL, why) : json_ws(p + 1, end);
+            if (!p)
+                return NULL;
+            if (p == end) {
+                *why = "truncated array";
+                return NULL;
+            }
+            break;
+        }
+    }
+}
+
+/* ---- cursor API ---- */
+
+void json_init(json_cur *c, const char *buf, size_t len)
+{
+    c->p = buf;
+    c->end = buf + len;
+    c->err = NULL;
+    c->depth = 0;
+}
+
+json_kind json_peek(json_cur *c)
+{
+    if (c->err)
+        return JSON_NONE;
+    c->p = json_ws(c->p, c->end);
+    return c->p < c->end ? json_kind_of(*c->p) : JSON_NONE;
+}
+
+int json_value(json_cur *c, json_span *out)
+{
+    if (c->err)
+        return -1;
+    const char *p = json_ws(c->p, c->end);
+    const char *why = "truncated input";
+    if (p == c->end)
+        return json_fail(c, why);
+    const char *q;
+    if (*p == '{' || *p == '[') {
+        q = json_scan_container(p, c->end, c->depth, &why);
+        if (q && out)
+            *out = (json_span){p, (size_t)(q - p), *p == '{' ? JSON_OBJECT : JSON_ARRAY, 0};
+    } else {
+        q = json_scan_scalar(p, c->end, out, &why);
+    }
+    if (!q)
+        return json_fail(c, why);
+    c->p = q;
+    return 0;
+}
+
+int json_end(json_cur *c)
+{
+    if (c->err)
+        return -1;
+    c->p = json_ws(c->p, c->end);
+    return c->p == c->end ? 0 : json_fail(c, "trailing data after the value");
+}
+
+static int json_open(json_cur *c, json_it *it, char open)
+{
+    it->c = c;
+    it->n = 0;
+    if (c->err)
+        return -1;
+    c->p = json_ws(c->p, c->end);
+    if (c->p == c->end)
+        return json_fail(c, "truncated input");
+    if (*c->p != open)
+        return json_fail(c, open == '{' ? "expected an object" : "expected an array");
+    if (c->depth + 1 > JSON_MAX_DEPTH)
+        return json_fail(c, "nesting too deep");
+    c->depth++;
+    c->p++;
+    return 0;
+}
+
+int json_obj_begin(json_cur *c, json_it *it) { return json_open(c, it, '{'); }
+int json_arr_begin(json_cur *c, json_it *it) { return json_open(c, it, '['); }
+
+/* Shared by obj/arr next: consumes the close or the separating comma.
+ * Returns 0 at the close, 1 when another member follows, -1 on error. */
+static int json_next_sep(json_it *it, char close)
+{
+    json_cur *c = it->c;
+    if (c->err)
+        return -1;
+    c->p = json_ws(c->p, c->end);
+    if (c->p == c->end)
+        return json_fail(c, "truncated container");
+    if (*c->p == close) {
+        c->p++;
+        c->depth--;
+        return 0;
+    }
+    if (it->n > 0) {
+        if (*c->p != ',')
+            return json_fail(c, "expected ',' or a closing bracket");
+        c->p = json_ws(c->p + 1, c->end);
+        if (c->p == c->end)
+            return json_fail(c, "truncated container");
+    }
+    it->n++;
+    return 1;
+}
+
+int json_obj_next(json_it *it, json_span *key)
+{
+    int r = json_next_sep(it, '}');
+    if (r <= 0)
+        return r;
+    json_cur *c = it->c;
+    const char *why = NULL;
+    const char *p = json_scan_key(c->p, c->end, key, &why);
+    if (!p)
+        return json_fail(c, why);
+    c->p = p;
+    return 1;
+}
+
+int json_arr_next(json_it *it)
+{
+    int r = json_next_sep(it, ']');
+    if (r <= 0)
+        return r;
+    if (*it->c->p == ']')   /* "[1,]" */
+        return json_fail(it->c, "trailing comma");
+    return 1;
+}
+
+int json_validate(const char *buf, size_t len, const char **why)
+{
+    json_cur c;
+    json_init(&c, buf, len);
+    if (json_value(&c, NULL) == 0 && json_end(&c) == 0)
+        return 0;
+    if (why)
+        *why = c.err;
+    return -1;
+}
+
+int json_find(const char *obj, size_t len, const char *key, size_t key_len, json_span *out)
+{
+    json_cur c;
+    json_it it;
+    json_span k;
+    json_init(&c, obj, len);
+    if (json_peek(&c) != JSON_OBJECT)
+        return 0;
+    if (json_obj_begin(&c, &it) < 0)
+        return -1;
+    int r;
+    while ((r = json_obj_next(&it, &k)) == 1) {
+        if (k.len == key_len && memcmp(k.p, key, key_len) == 0)
+            return json_value(&c, out) == 0 ? 1 : -1;
+        if (json_value(&c, NULL) < 0)
+            return -1;
+    }
+    return r;
+}
+
+int json_at(const char *arr, size_t len, size_t index, json_span *out)
+{
+    json_cur c;
+    json_it it;
+    json_init(&c, arr, len);
+    if (json_peek(&c) != JSON_ARRAY)
+        return 0;
+    if (json_arr_begin(&c, &it) < 0)
+        return -1;
+    int r;
+    for (size_t i = 0; (r = json_arr_next(&it)) == 1; i++) {
+        if (i == index)
+            return json_value(&c, out) == 0 ? 1 : -1;
+        if (json_value(&c, NULL) < 0)
+            return -1;
+    }
+    return r;
+}
+
+int json_str_eq(const json_span *s, const char *lit, size_t lit_len)
+{
+    return s->kind == JSON_STRING && s->len == lit_len && memcmp(s->p, lit, lit_len) == 0;
+}
+
+/* ---- numbers ---- */
+
+/* The parts of a number's text. The exponent is clamped: beyond ±1e6 the
+ * value is 0 or out of every range anyway. */
+typedef struct json_num {
+    int neg;
+    const char *ip, *fp;    /* integer and fraction digits */
+    size_t il, fl;
+    long exp;
+} json_num;
+
+#define JSON_EXP_CLAMP 1000000L
+
+static int json_num_split(const char *p, size_t len, json_num *n)
+{
+    const char *end = p + len, *why;
+    if (len == 0 || json_scan_number(p, end, &why) != end)
+        return JSON_NUM_SYNTAX;
+    memset(n, 0, sizeof *n);
+    if (*p == '-') {
+        n->neg = 1;
+        p++;
+    }
+    n->ip = p;
+    p = json_digits(p, end);
+    n->il = (size_t)(p - n->ip);
+    if (p < end && *p == '.') {
+        n->fp = ++p;
+        p = json_digits(p, end);
+        n->fl = (size_t)(p - n->fp);
+    }
+    if (p < end) {  /* exponent */
+        int eneg = 0;
+        p++;
+        if (*p == '+' || *p == '-')
+            eneg = *p++ == '-';
+        for (; p < end; p++)
+            if (n->exp < JSON_EXP_CLAMP)
+                n->exp = n->exp * 10 + (*p - '0');
+        if (eneg)
+            n->exp = -n->exp;
+    }
+    return JSON_NUM_OK;
+}
+
+/* The significant digits as an integer m with value = m * 10^e10.
+ * Zeros are appended lazily, so trailing zeros ("100473000.00000000") never
+ * enter m: they only raise e10. *over is set when m would pass UINT64_MAX. */
+typedef struct json_mant {
+    uint64_t m;
+    long e10;
+    int over;
+} json_mant;
+
+static void json_mant_digit(json_mant *t, int d, size_t *zeros)
+{
+    if (t->over)
+        return;
+    if (d == 0) {
+        if (t->m)
+            (*zeros)++;
+        return;
+    }
+    for (size_t i = 0; i <= *zeros; i++) {
+        if (t->m > UINT64_MAX / 10) {
+            t->over = 1;
+            return;
+        }
+        t->m *= 10;
+    }
+    *zeros = 0;
+    if (t->m > UINT64_MAX - (uint64_t)d) {
+        t->over = 1;
+        return;
+    }
+    t->m += (uint64_t)d;
+}
+
+static void json_mant_of(const json_num *n, json_mant *t)
+{
+    size_t zeros = 0;
+    *t = (json_mant){0, 0, 0};
+    for (size_t i = 0; i < n->il; i++)
+        json_mant_digit(t, n->ip[i] - '0', &zeros);
+    for (size_t i = 0; i < n->fl; i++)
+        json_mant_digit(t, n->fp[i] - '0', &zeros);
+    /* digits dropped on overflow do not matter: callers bail out */
+    t->e10 = n->exp - (long)n->fl + (long)zeros;
+}
+
+int json_int64(const char *p, size_t len, int64_t *out)
+{
+    json_num n;
+    json_mant t;
+    if (json_num_split(p, len, &n) != JSON_NUM_OK)
+        return JSON_NUM_SYNTAX;
+    json_mant_of(&n, &t);
+    if (t.over)
+        return JSON_NUM_RANGE;
+    if (t.m == 0) {
+        *out = 0;
+        return JSON_NUM_OK;
+    }
+    if (t.e10 < 0)   /* m ends in a non-zero digit below the decimal point */
+        return JSON_NUM_FRACTION;
+    for (long i = 0; i < t.e10; i++) {
+        if (t.m > UINT64_MAX / 10)
+            return JSON_NUM_RANGE;
+        t.m *= 10;
+    }
+    uint64_t limit = n.neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    if (t.m > limit)
+        return JSON_NUM_RANGE;
+    *out = n.neg ? (int64_t)(0 - t.m) : (int64_t)t.m;
+    return JSON_NUM_OK;
+}
+
+static pthread_once_t json_locale_once = PTHREAD_ONCE_INIT;
+static locale_t json_c_locale;
+
+static void json_locale_init(void)
+{
+    json_c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+}
+
+/* The general case: glibc's correctly rounded strtod, in the C locale so a
+ * daemon that called setlocale() still reads '.' as the decimal point. */
+static int json_double_slow(const char *p, size_t len, double *out)
+{
+    char buf[JSON_NUM_MAX + 1];
+    if (len > JSON_NUM_MAX)
+        return JSON_NUM_RANGE;
+    memcpy(buf, p, len);
+    buf[len] = '\0';
+    pthread_once(&json_locale_once, json_locale_init);
+    double v = json_c_locale ? strtod_l(buf, NULL, json_c_locale) : strtod(buf, NULL);
+    if (isinf(v))
+        return JSON_NUM_RANGE;
+    *out = v;
+    return JSON_NUM_OK;
+}
+
+/* One pass over the text: validates it and gathers up to 19 significant
+ * digits in m, with value = m * 10^e10 exactly unless `inexact` (a non-zero
+ * digit did not fit). */
+typedef struct json_dec {
+    uint64_t m;
+    long e10;
+    int neg, inexact;
+} json_dec;
+
+static int json_dec_parse(const char *p, const char *end, json_dec *d)
+{
+    int nd = 0;
+    *d = (json_dec){0, 0, 0, 0};
+    if (p < end && *p == '-') {
+        d->neg = 1;
+        p++;
+    }
+    if (p == end || *p < '0' || *p > '9')
+        return JSON_NUM_SYNTAX;
+    if (*p == '0') {
+        p++;
+    } else {
+        for (; p < end && *p >= '0' && *p <= '9'; p++) {
+            if (nd < 19) {
+                d->m = d->m * 10 + (uint64_t)(*p - '0');
+                nd++;
+            } else {
+                d->e10++;
+                d->inexact |= *p != '0';
+            }
+        }
+    }
+    if (p < end && *p == '.') {
+        const char *f = ++p;
+        for (; p < end && *p >= '0' && *p <= '9'; p++) {
+            if (nd < 19) {
+                d->m = d->m * 10 + (uint64_t)(*p - '0');
+                nd += d->m != 0;   /* leading zeros of 0.000x are not significant */
+                d->e10--;
+            } else {
+                d->inexact |= *p != '0';
+            }
+        }
+        if (p == f)
+            return JSON_NUM_SYNTAX;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        int eneg = 0;
+        long x = 0;
+        if (++p < end && (*p == '+' || *p == '-'))
+            eneg = *p++ == '-';
+        const char *f = p;
+        for (; p < end && *p >= '0' && *p <= '9'; p++)
+            if (x < JSON_EXP_CLAMP)
+                x = x * 10 + (*p - '0');
+        if (p == f)
+            return JSON_NUM_SYNTAX;
+        d->e10 += eneg ? -x : x;
+    }
+    return p == end ? JSON_NUM_OK : JSON_NUM_SYNTAX;
+}
+
+int json_double(const char *p, size_t len, double *out)
+{
+    static const double pow10[] = {
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    json_dec d;
+    if (json_dec_parse(p, p + len, &d) != JSON_NUM_OK)
+        return JSON_NUM_SYNTAX;
+    if (d.m == 0 && !d.inexact) {
+        *out = d.neg ? -0.0 : 0.0;
+        return JSON_NUM_OK;
+    }
+    /* Trailing zeros ("100473000.00000000") only scale: drop them so m fits. */
+    if (!d.inexact && (d.m > (UINT64_C(1) << 53) || d.e10 < -22)) {
+        while (d.m % 10 == 0) {
+            d.m /= 10;
+            d.e10++;
+        }
+    }
+    /* Fast path (Clinger): m and 10^|e10| are both exact doubles, so one
+     * IEEE multiply or divide gives the correctly rounded result. This
+     * covers nearly every price and size Upbit sends. */
+    if (d.inexact || d.m > (UINT64_C(1) << 53) || d.e10 < -22 || d.e10 > 22)
+        return json_double_slow(p, len, out);
+    double v = (double)d.m;
+    v = d.e10 < 0 ? v / pow10[-d.e10] : v * pow10[d.e10];
+    *out = d.neg ? -v : v;
+    return JSON_NUM_OK;
+}
+
+/* ---- strings ---- */
+
+static size_t json_utf8_put(uint32_t cp, char *b)
+{
+    if (cp < 0x80) {
+        b[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        b[0] = (char)(0xC0 | (cp >> 6));
+        b[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        b[0] = (char)(0xE0 | (cp >> 12));
+        b[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        b[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    b[0] = (char)(0xF0 | (cp >> 18));
+    b[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    b[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    b[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+static int json_hex4(const char *p, const char *end, uint32_t *cp)
+{
+    if (end - p < 4)
+        return -1;
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = json_hex(p[i]);
+        if (h < 0)
+            return -1;
+        v = v << 4 | (uint32_t)h;
+    }
+    *cp = v;
+    return 0;
+}
+
+/* One escape at p (on the backslash) → UTF-8 bytes in b; returns the input
+ * bytes used (at least 1). */
+static size_t json_unescape_one(const char *p, const char *end, char *b, size_t *n)
+{
+    static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+    *n = 1;
+    b[0] = '?';
+    if (end - p < 2)
+        return 1;
+    const char *hit = p[1] ? strchr(from, p[1]) : NULL;
+    if (hit) {
+        b[0] = to[hit - from];
+        return 2;
+    }
+    uint32_t cp, lo;
+    if (p[1] != 'u' || json_hex4(p + 2, end, &cp) < 0)
+        return 2;
+    size_t used = 6;
+    if (cp >= 0xD800 && cp < 0xDC00) {   /* high surrogate: needs its pair */
+        if (end - p >= 12 && p[6] == '\\' && p[7] == 'u' &&
+            json_hex4(p + 8, end, &lo) == 0 && lo >= 0xDC00 && lo < 0xE000) {
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            used = 12;
+        } else {
+            return used;
+        }
+    } else if (cp >= 0xDC00 && cp < 0xE000) {
+        return used;
+    }
+    *n = json_utf8_put(cp, b);
+    return used;
+}
+
+/* Length of the UTF-8 sequence a lead byte announces (1 for ASCII/invalid). */
+static size_t json_utf8_len(unsigned char lead)
+{
+    if (lead >= 0xF0)
+        return 4;
+    if (lead >= 0xE0)
+        return 3;
+    if (lead >= 0xC0)
+        return 2;
+    return 1;
+}
+
+size_t json_unescape(const char *p, size_t len, char *dst, size_t cap)
+{
+    const char *end = p + len;
+    size_t o = 0;
+    if (cap == 0)
+        return 0;
+    while (p < end) {
+        char b[4];
+        size_t n = 1;
+        if (*p == '\\') {
+            p += json_unescape_one(p, end, b, &n);
+        } else {
+            n = json_utf8_len((unsigned char)*p);
+            if (n > (size_t)(end - p))
+                n = 1;
+            memcpy(b, p, n);
+            p += n;
+        }
+        if (o + n > cap - 1)   /* whole characters only */
+            break;
+        memcpy(dst + o, b, n);
+        o += n;
+    }
+    dst[o] = '\0';
+    return o;
+}

@@ -1,0 +1,219 @@
+/* planner.c — see planner.h. */
+#include "planner.h"
+#include "registry.h"
+#include "util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct plan_item {
+    const char *type_name;
+    double level;
+    uint32_t depth;
+    int snapshot_only;
+    const char *code;
+} plan_item;
+
+typedef struct plan_buf {
+    char *s;
+    size_t len, cap;
+} plan_buf;
+
+static void buf_add(plan_buf *b, const char *fmt, ...) UPWS_PRINTF(2, 3);
+static void buf_add(plan_buf *b, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+            return;
+        if (b->s && b->len + (size_t)n < b->cap) {
+            b->len += (size_t)n;
+            return;
+        }
+        b->cap = (b->cap + (size_t)n + 1) * 2;
+        b->s = xrealloc(b->s, b->cap);
+    }
+}
+
+void planner_init(planner *p)
+{
+    memset(p, 0, sizeof *p);
+    snprintf(p->ticket, sizeof p->ticket, "upws-%ld", (long)getpid());
+}
+
+void planner_free(planner *p)
+{
+    free(p->held);
+    p->held = NULL;
+}
+
+void planner_reset(planner *p)
+{
+    free(p->held);
+    p->held = NULL;
+}
+
+typedef struct collect {
+    plan_item *items;
+    size_t n, cap;
+    int with_snapshots;
+    int unsent_snapshots;
+} collect;
+
+/* Orderbook depth is per code on the wire (`CODE.N`): the deepest wish wins
+ * and the router trims each delivery to the subscriber's own depth. */
+static uint32_t stream_depth(const stream *st, int live)
+{
+    uint32_t d = 0;
+    for (size_t i = 0; i < st->n_refs; i++) {
+        const sub *s = st->refs[i].sub;
+        if ((s->snapshot_id == 0) == (live != 0) && s->depth > d)
+            d = s->depth;
+    }
+    return d ? d : 30;
+}
+
+static int stream_wants_snapshot(const stream *st, int *unsent)
+{
+    int any = 0;
+    for (size_t i = 0; i < st->n_refs; i++) {
+        const sub *s = st->refs[i].sub;
+        if (!s->snapshot_id || s->codes[st->refs[i].code_index].answered)
+            continue;
+        any = 1;
+        if (!s->sent)
+            *unsent = 1;
+    }
+    return any;
+}
+
+static void collect_stream(stream *st, void *arg)
+{
+    collect *c = arg;
+    int live = st->n_live > 0;
+    if (!live && !(c->with_snapshots && stream_wants_snapshot(st, &c->unsent_snapshots)))
+        return;
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 64;
+        c->items = xrealloc(c->items, c->cap * sizeof *c->items);
+    }
+    c->items[c->n++] = (plan_item){st->type_name, st->level, stream_depth(st, live), !live, st->code};
+}
+
+static int item_cmp(const void *a, const void *b)
+{
+    const plan_item *x = a, *y = b;
+    if (x->snapshot_only != y->snapshot_only)
+        return x->snapshot_only - y->snapshot_only;
+    int c = strcmp(x->type_name, y->type_name);
+    if (c)
+        return c;
+    if (x->level != y->level)
+        return x->level < y->level ? -1 : 1;
+    return strcmp(x->code, y->code);
+}
+
+static int same_group(const plan_item *a, const plan_item *b)
+{
+    return a->snapshot_only == b->snapshot_only && a->level == b->level &&
+           strcmp(a->type_name, b->type_name) == 0;
+}
+
+/* Renders items [from, to) — one group — as one data-type object. */
+static void render_group(plan_buf *b, const plan_item *it, size_t n)
+{
+    int is_book = strcmp(it->type_name, "orderbook") == 0;
+    buf_add(b, ",{\"type\":\"%s\",\"codes\":[", it->type_name);
+    for (size_t i = 0; i < n; i++) {
+        buf_add(b, "%s\"%s", i ? "," : "", it[i].code);
+        if (is_book && it[i].depth < 30)
+            buf_add(b, ".%u", it[i].depth);
+        buf_add(b, "\"");
+    }
+    buf_add(b, "]");
+    if (is_book && it->level != 0)
+        buf_add(b, ",\"level\":%.15g", it->level);
+    if (it->snapshot_only)
+        buf_add(b, ",\"is_only_snapshot\":true");
+    buf_add(b, "}");
+}
+
+static void render_items(plan_buf *b, plan_item *items, size_t n, int snapshot_only)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t j = i + 1;
+        while (j < n && same_group(&items[i], &items[j]))
+            j++;
+        if (items[i].snapshot_only == snapshot_only)
+            render_group(b, &items[i], j - i);
+        i = j;
+    }
+}
+
+static void collect_all(collect *c, int with_snapshots)
+{
+    memset(c, 0, sizeof *c);
+    c->with_snapshots = with_snapshots;
+    streams_foreach(collect_stream, c);
+    if (c->n)
+        qsort(c->items, c->n, sizeof *c->items, item_cmp);
+}
+
+char *planner_render_live(void)
+{
+    collect c;
+    collect_all(&c, 0);
+    plan_buf live = {0};
+    buf_add(&live, "%s", "");
+    render_items(&live, c.items, c.n, 0);
+    free(c.items);
+    return live.s;
+}
+
+static void mark_snapshots_sent(void)
+{
+    for (sub *s = registry_first(); s; s = s->next)
+        if (s->snapshot_id)
+            s->sent = 1;
+}
+
+char *planner_next(planner *p)
+{
+    collect c;
+    collect_all(&c, 1);
+    plan_buf live = {0};
+    buf_add(&live, "%s", "");
+    render_items(&live, c.items, c.n, 0);
+    int changed = !p->held || strcmp(p->held, live.s) != 0;
+    int has_snapshots = c.n && c.items[c.n - 1].snapshot_only;
+    /* Nothing live and nothing held: the server already streams nothing. */
+    if (live.len == 0 && !has_snapshots && (!p->held || p->held[0] == 0))
+        changed = 0;
+    if (!changed && !c.unsent_snapshots) {
+        free(live.s);
+        free(c.items);
+        return NULL;
+    }
+    plan_buf req = {0};
+    buf_add(&req, "[{\"ticket\":\"%s\"}%s", p->ticket, live.s);
+    render_items(&req, c.items, c.n, 1);
+    /* Upbit has no unsubscribe and rejects a request without a type, so an
+     * empty union becomes one snapshot-only item: it replaces the old set
+     * and then streams nothing. The router ignores the one frame it yields. */
+    if (live.len == 0 && !has_snapshots)
+        buf_add(&req, ",{\"type\":\"ticker\",\"codes\":[\"KRW-BTC\"],\"is_only_snapshot\":true}");
+    buf_add(&req, ",{\"format\":\"DEFAULT\"}]");
+    free(p->held);
+    p->held = live.s;
+    free(c.items);
+    mark_snapshots_sent();
+    p->requests++;
+    return req.s;
+}

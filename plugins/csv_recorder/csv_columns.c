@@ -1,0 +1,151 @@
+/*
+ * csv_columns.c — see csv_columns.h. The tables follow PROTOCOL.md §10.1–10.4
+ * minus the deprecated/legacy ticker fields (is_trading_suspended,
+ * market_warning, trade_status, market_state_for_ios).
+ */
+#include "csv_columns.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const ticker_cols[] = {
+    "type", "code", "opening_price", "high_price", "low_price", "trade_price",
+    "prev_closing_price", "change", "change_price", "signed_change_price", "change_rate",
+    "signed_change_rate", "trade_volume", "acc_trade_volume", "acc_trade_volume_24h",
+    "acc_trade_price", "acc_trade_price_24h", "trade_date", "trade_time", "trade_timestamp",
+    "ask_bid", "acc_ask_volume", "acc_bid_volume", "highest_52_week_price",
+    "highest_52_week_date", "lowest_52_week_price", "lowest_52_week_date", "market_state",
+    "delisting_date", "timestamp", "stream_type",
+};
+
+static const char *const trade_cols[] = {
+    "type", "code", "trade_price", "trade_volume", "ask_bid", "prev_closing_price", "change",
+    "change_price", "trade_date", "trade_time", "trade_timestamp", "timestamp",
+    "sequential_id", "best_ask_price", "best_ask_size", "best_bid_price", "best_bid_size",
+    "stream_type",
+};
+
+static const char *const candle_cols[] = {
+    "type", "code", "candle_date_time_utc", "candle_date_time_kst", "opening_price",
+    "high_price", "low_price", "trade_price", "candle_acc_trade_volume",
+    "candle_acc_trade_price", "timestamp", "stream_type",
+};
+
+static const char *const book_head[] = {"type", "code", "total_ask_size", "total_bid_size"};
+static const char *const book_tail[] = {"timestamp", "level", "stream_type"};
+static const char *const book_unit[] = {"ask_price", "ask_size", "bid_price", "bid_size"};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+int csv_kind_of(upws_type t)
+{
+    switch (t) {
+    case UPWS_TYPE_TICKER: return CSV_TICKER;
+    case UPWS_TYPE_TRADE: return CSV_TRADE;
+    case UPWS_TYPE_ORDERBOOK: return CSV_ORDERBOOK;
+    case UPWS_TYPE_CANDLE: return CSV_CANDLE;
+    default: return -1;
+    }
+}
+
+static int copy_names(csv_columns *c, const char *const *src, size_t n)
+{
+    c->names = malloc(n * sizeof *c->names);
+    if (!c->names)
+        return -1;
+    memcpy(c->names, src, n * sizeof *c->names);
+    c->n = n;
+    return 0;
+}
+
+/* "ask_price_30" is the longest generated name: 12 characters plus NUL. */
+enum { LEVEL_NAME_MAX = 16 };
+
+static int build_orderbook(csv_columns *c, unsigned depth)
+{
+    size_t n = COUNT(book_head) + 4 * (size_t)depth + COUNT(book_tail);
+    c->names = malloc(n * sizeof *c->names);
+    c->pool = malloc(4 * (size_t)depth * LEVEL_NAME_MAX);
+    if (!c->names || !c->pool)
+        return -1;
+    size_t k = 0;
+    for (size_t i = 0; i < COUNT(book_head); i++)
+        c->names[k++] = book_head[i];
+    char *slot = c->pool;
+    for (unsigned lvl = 1; lvl <= depth; lvl++) {
+        for (size_t u = 0; u < COUNT(book_unit); u++) {
+            snprintf(slot, LEVEL_NAME_MAX, "%s_%u", book_unit[u], lvl);
+            c->names[k++] = slot;
+            slot += LEVEL_NAME_MAX;
+        }
+    }
+    for (size_t i = 0; i < COUNT(book_tail); i++)
+        c->names[k++] = book_tail[i];
+    c->n = k;
+    return 0;
+}
+
+static int build_header(csv_columns *c)
+{
+    size_t len = 0;
+    for (size_t i = 0; i < c->n; i++)
+        len += strlen(c->names[i]) + 1; /* name plus ',' or '\n' */
+    c->header = malloc(len + 1);
+    if (!c->header)
+        return -1;
+    char *o = c->header;
+    for (size_t i = 0; i < c->n; i++) {
+        size_t l = strlen(c->names[i]);
+        memcpy(o, c->names[i], l);
+        o += l;
+        *o++ = i + 1 < c->n ? ',' : '\n';
+    }
+    *o = '\0';
+    c->header_len = len;
+    return 0;
+}
+
+int csv_columns_build(csv_columns *c, csv_kind k, unsigned depth)
+{
+    memset(c, 0, sizeof *c);
+    int rc;
+    switch (k) {
+    case CSV_TICKER: rc = copy_names(c, ticker_cols, COUNT(ticker_cols)); break;
+    case CSV_TRADE: rc = copy_names(c, trade_cols, COUNT(trade_cols)); break;
+    case CSV_ORDERBOOK: rc = build_orderbook(c, depth); break;
+    case CSV_CANDLE: rc = copy_names(c, candle_cols, COUNT(candle_cols)); break;
+    default: return -1;
+    }
+    if (rc != 0)
+        return -1;
+    return build_header(c);
+}
+
+void csv_columns_free(csv_columns *c)
+{
+    free(c->names);
+    free(c->pool);
+    free(c->header);
+    memset(c, 0, sizeof *c);
+}
+
+int csv_row_append(const csv_columns *c, const upws_host_api *api, const upws_event *ev,
+                   csv_buf *out, csv_buf *scratch)
+{
+    /* type and code from the header: the JSON may spell them ty/cd (SIMPLE). */
+    if (csv_put_text(out, ev->type_name, strlen(ev->type_name)) != 0 ||
+        csv_buf_put(out, ",", 1) != 0 ||
+        csv_put_text(out, ev->code, strlen(ev->code)) != 0)
+        return -1;
+    for (size_t i = 2; i < c->n; i++) {
+        if (csv_buf_put(out, ",", 1) != 0)
+            return -1;
+        upws_val v = {UPWS_VAL_ABSENT, NULL, 0};
+        if (api->event_field(ev, c->names[i], &v) != UPWS_OK)
+            continue; /* unknown to the host: leave the cell empty */
+        if (csv_put_val(out, &v, scratch) != 0)
+            return -1;
+    }
+    return csv_buf_put(out, "\n", 1);
+}

@@ -1,0 +1,46 @@
+#!/bin/sh
+# The offline demo behind `make demo`: mock exchange + host + recorders,
+# a progress line every 5 s, Ctrl-C stops everything cleanly.
+set -eu
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+export UPWS_DEMO_DATA="$PWD/demo-data"
+mkdir -p "$UPWS_DEMO_DATA"
+MOCKOUT=$(mktemp)
+
+"$BUILD/upws-mock" --port 0 --trade-rate 5 --log "$UPWS_DEMO_DATA/mock-requests.jsonl" >"$MOCKOUT" 2>/dev/null &
+MOCK=$!
+i=0
+until grep -q "listening on" "$MOCKOUT" 2>/dev/null; do
+  i=$((i + 1)); [ $i -lt 100 ] || { echo "mock exchange did not start"; kill $MOCK; exit 1; }
+  sleep 0.05
+done
+PORT=$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\).*/\1/p' "$MOCKOUT")
+rm -f "$MOCKOUT"
+export UPWS_DEMO_URL="ws://127.0.0.1:$PORT/websocket/v1"
+echo "mock exchange on 127.0.0.1:$PORT; CSV files under $UPWS_DEMO_DATA; Ctrl-C to stop"
+
+"$BUILD/upws" run -c config/demo.yaml &
+HOST=$!
+
+stop() {
+  trap - INT TERM
+  echo; echo "stopping..."
+  kill -TERM $HOST 2>/dev/null || true
+  rc=0; wait $HOST 2>/dev/null || rc=$?
+  kill -TERM $MOCK 2>/dev/null || true
+  wait $MOCK 2>/dev/null || true
+  echo "upws exited with status $rc; data kept in $UPWS_DEMO_DATA"
+  exit 0
+}
+trap stop INT TERM
+
+while kill -0 $HOST 2>/dev/null; do
+  sleep 5
+  files=$(find "$UPWS_DEMO_DATA" -name '*.csv' | wc -l)
+  rows=$(find "$UPWS_DEMO_DATA" -name '*.csv' -exec cat {} + 2>/dev/null | wc -l)
+  bytes=$(du -sk "$UPWS_DEMO_DATA" | cut -f1)
+  reqs=$(grep -c '"ev":"request"' "$UPWS_DEMO_DATA/mock-requests.jsonl" 2>/dev/null || echo 0)
+  echo "demo: $files CSV files, $rows rows, ${bytes} KiB; exchange received $reqs request(s) on one socket"
+done
+wait $HOST

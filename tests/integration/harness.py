@@ -1,0 +1,151 @@
+"""Process harness for integration tests: the mock exchange, the upws host,
+config files, and bounded polling. Everything listens on 127.0.0.1 only."""
+import csv
+import glob
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+BIN = os.environ["UPWS_BIN"]
+MOCK = os.environ["UPWS_MOCK"]
+PLUGINS = os.environ["UPWS_PLUGINS"]
+FIXTURES = os.environ.get("UPWS_FIXTURES", "")
+
+failures = []
+
+
+def check(cond, what):
+    if cond:
+        print("ok   - " + what)
+    else:
+        print("FAIL - " + what)
+        failures.append(what)
+    return cond
+
+
+def done():
+    if failures:
+        print("%d check(s) failed" % len(failures))
+        sys.exit(1)
+    print("all checks passed")
+    sys.exit(0)
+
+
+def wait_for(pred, timeout, step=0.05):
+    """Polls pred() until it returns something truthy or timeout seconds pass."""
+    end = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v or time.monotonic() > end:
+            return v
+        time.sleep(step)
+
+
+class Mock:
+    def __init__(self, workdir, *args):
+        self.log = os.path.join(workdir, "mock.jsonl")
+        self.out = open(os.path.join(workdir, "mock.stderr"), "w")
+        self.proc = subprocess.Popen([MOCK, "--port", "0", "--log", self.log, *args],
+                                     stdout=subprocess.PIPE, stderr=self.out, text=True)
+        line = self.proc.stdout.readline()
+        m = re.search(r"listening on 127\.0\.0\.1:(\d+)", line)
+        if not m:
+            raise RuntimeError("mock did not start: %r" % line)
+        self.port = int(m.group(1))
+        self.url = "ws://127.0.0.1:%d/websocket/v1" % self.port
+
+    def records(self):
+        try:
+            with open(self.log) as f:
+                return [json.loads(l) for l in f if l.strip()]
+        except FileNotFoundError:
+            return []
+
+    def requests(self):
+        return [r for r in self.records() if r.get("ev") == "request"]
+
+    def opens(self):
+        return [r for r in self.records() if r.get("ev") == "open"]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.out.close()
+        return self.proc.returncode
+
+
+class Host:
+    def __init__(self, workdir, config_path):
+        self.stderr_path = os.path.join(workdir, "upws.stderr")
+        self.err = open(self.stderr_path, "w")
+        self.proc = subprocess.Popen([BIN, "run", "-c", config_path], stdout=self.err,
+                                     stderr=self.err)
+
+    def log(self):
+        with open(self.stderr_path) as f:
+            return f.read()
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, timeout=15):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.err.close()
+        return self.proc.returncode
+
+
+def yaml_list(items):
+    return "[" + ", ".join(items) + "]"
+
+
+def write_config(path, url, instances, extra=""):
+    """instances: list of (name, plugin, dict of config) with scalar/list values."""
+    lines = ["upbit:", "  public_url: %s" % url, "log:", "  level: debug",
+             "  summary_interval: 1", "plugin_dirs: [%s]" % PLUGINS, extra, "plugins:"]
+    for name, plugin, cfg in instances:
+        lines.append("  - name: %s" % name)
+        lines.append("    plugin: %s" % plugin)
+        lines.append("    config:")
+        for k, v in cfg.items():
+            lines.append("      %s: %s" % (k, yaml_list(v) if isinstance(v, list) else v))
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def request_objects(rec):
+    """The data-type objects of a logged request, as (type, sorted codes, extras)."""
+    req = rec.get("request") or []
+    out = []
+    for o in req:
+        if "type" in o:
+            extras = tuple(sorted((k, v) for k, v in o.items() if k not in ("type", "codes")))
+            out.append((o["type"], tuple(sorted(o.get("codes", []))), extras))
+    return sorted(out)
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def csv_files(d):
+    return sorted(os.path.basename(p) for p in glob.glob(os.path.join(d, "*.csv")))
+
+
+def tmpdir():
+    return tempfile.mkdtemp(prefix="upws-it-")

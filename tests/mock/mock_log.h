@@ -1,0 +1,24 @@
+/* JSON-lines event log that the integration tests parse. */
+#ifndef UPWS_MOCK_LOG_H
+#define UPWS_MOCK_LOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+int log_open(const char *path);
+void log_close(void);
+
+void log_conn_open(uint64_t conn, const char *path, bool auth, bool origin);
+void log_conn_close(uint64_t conn);
+/* parsed may be NULL (request was not JSON); text need not be UTF-8. */
+void log_request(uint64_t conn, const char *text, size_t len, json_t *parsed,
+                 const char *result);
+void log_ping(uint64_t conn);
+void log_refused(const char *why);
+void log_drop(uint64_t conn, const char *why);
+void log_ctl(const char *action);
+
+#endif

@@ -1,0 +1,257 @@
+/* lws callbacks. Upgrades are gated (path, /ctl/refuse, 5 connects/s) while
+ * the HTTP headers are still there; accepted sockets get a struct conn. */
+#include "mock_server.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mock.h"
+#include "mock_conn.h"
+#include "mock_ctl.h"
+#include "mock_jwt.h"
+#include "mock_log.h"
+#include "mock_request.h"
+#include "mock_sub.h"
+
+#define PATH_PUBLIC "/websocket/v1"
+#define PATH_PRIVATE "/websocket/v1/private"
+
+struct pss {
+    struct conn *conn;
+    bool private_path, auth, origin;
+};
+
+static void copy_uri(struct lws *wsi, char *buf, int len)
+{
+    buf[0] = 0;
+    if (lws_hdr_copy(wsi, buf, len, WSI_TOKEN_GET_URI) < 0)
+        buf[0] = 0;
+}
+
+static bool connect_rate_ok(int64_t now_ms)
+{
+    unsigned oldest = g_mock.connect_head;
+    int64_t t = g_mock.connect_times[oldest];
+    if (t && now_ms - t < 1000)
+        return false;
+    g_mock.connect_times[oldest] = now_ms;
+    g_mock.connect_head = (oldest + 1) % MOCK_CONNECT_BURST;
+    return true;
+}
+
+static int refuse(struct lws *wsi, unsigned status, const char *why)
+{
+    g_mock.stats.refused++;
+    log_refused(why);
+    if (status == 429)
+        http_reply(wsi, 429, "{\"error\":{\"name\":\"TOO_MANY_REQUESTS\","
+                             "\"message\":\"Too Many Requests\"}}");
+    else
+        http_reply(wsi, status, "{\"error\":\"not found\"}");
+    return 1;
+}
+
+static int gate_upgrade(struct lws *wsi)
+{
+    char uri[256];
+    copy_uri(wsi, uri, sizeof(uri));
+    if (strcmp(uri, PATH_PUBLIC) && strcmp(uri, PATH_PRIVATE))
+        return refuse(wsi, 404, "path");
+    int64_t now = mock_now_ms();
+    if (now < g_mock.refuse_until_ms)
+        return refuse(wsi, 429, "ctl");
+    if (!connect_rate_ok(now))
+        return refuse(wsi, 429, "rate");
+    return 0;
+}
+
+static bool check_auth(struct lws *wsi)
+{
+    int n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+    if (n <= 0 || n > 8192)
+        return false;
+    char *hdr = malloc((size_t)n + 1);
+    if (!hdr)
+        return false;
+    bool ok = lws_hdr_copy(wsi, hdr, n + 1, WSI_TOKEN_HTTP_AUTHORIZATION) >= 0 &&
+              jwt_verify(hdr, g_mock.cfg.access_key, g_mock.cfg.secret_key);
+    free(hdr);
+    return ok;
+}
+
+static int inspect_upgrade(struct lws *wsi, struct pss *pss)
+{
+    char uri[256];
+    copy_uri(wsi, uri, sizeof(uri));
+    pss->conn = NULL;
+    pss->private_path = strcmp(uri, PATH_PRIVATE) == 0;
+    pss->auth = check_auth(wsi);
+    pss->origin = lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) > 0;
+    return 0;
+}
+
+static int on_open(struct lws *wsi, struct pss *pss)
+{
+    struct conn *c = conn_new(wsi);
+    if (!c)
+        return -1;
+    pss->conn = c;
+    c->private_path = pss->private_path;
+    c->auth = pss->auth;
+    c->origin = pss->origin;
+    log_conn_open(c->id, c->private_path ? PATH_PRIVATE : PATH_PUBLIC, c->auth, c->origin);
+    if (g_mock.stalled)
+        lws_rx_flow_control(wsi, 0);
+    if (c->private_path && !c->auth) {
+        struct req_error e;
+        request_set_error(&e, "INVALID_AUTH", NULL);
+        conn_fail(c, e.name, e.message);
+    }
+    return 0;
+}
+
+static void handle_ping(struct conn *c)
+{
+    static const char status_up[] = "{\"status\":\"UP\"}";
+    log_ping(c->id);
+    conn_enqueue(c, status_up, sizeof(status_up) - 1, QF_TEXT);
+    c->status_next_ms = mock_now_ms() + MOCK_STATUS_PERIOD_MS;
+}
+
+static void reject(struct conn *c, const char *text, size_t len, json_t *parsed,
+                   const struct req_error *e)
+{
+    log_request(c->id, text, len, parsed, e->name);
+    conn_fail(c, e->name, e->message);
+}
+
+static void handle_message(struct conn *c, const char *text, size_t len)
+{
+    if (len == 4 && memcmp(text, "PING", 4) == 0) {
+        handle_ping(c);
+        return;
+    }
+    g_mock.stats.requests++;
+    int64_t now = mock_now_ms();
+    struct req_error e = {0};
+    if (c->rx_overflow || conn_rate_exceeded(c, now)) {
+        request_set_error(&e, c->rx_overflow ? "WRONG_FORMAT" : "TOO_MANY_REQUEST", NULL);
+        reject(c, text, len, NULL, &e);
+        return;
+    }
+    struct request r;
+    json_t *parsed = request_parse(text, len, c->private_path, &r, &e);
+    if (e.name) {
+        reject(c, text, len, parsed, &e);
+        json_decref(parsed);
+        return;
+    }
+    log_request(c->id, text, len, parsed, "ok");
+    json_decref(parsed);
+    if (r.list_method)
+        sub_list(c, &r);
+    else
+        sub_apply(c, &r, now);
+    request_free(&r);
+}
+
+static bool append_rx(struct conn *c, const void *in, size_t len)
+{
+    if (c->rx_len + len > MOCK_MAX_MSG) {
+        c->rx_overflow = true;
+        return true;
+    }
+    if (c->rx_len + len > c->rx_cap) {
+        size_t n = c->rx_cap ? c->rx_cap : 1024;
+        while (n < c->rx_len + len)
+            n *= 2;
+        char *p = realloc(c->rx, n);
+        if (!p)
+            return false;
+        c->rx = p;
+        c->rx_cap = n;
+    }
+    memcpy(c->rx + c->rx_len, in, len);
+    c->rx_len += len;
+    return true;
+}
+
+static int on_receive(struct lws *wsi, struct pss *pss, const void *in, size_t len)
+{
+    struct conn *c = pss->conn;
+    if (!c || c->dead || c->close_at_ms)
+        return 0;   /* after an error Upbit reads nothing more */
+    if (!append_rx(c, in, len))
+        return -1;
+    if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
+        return 0;
+    handle_message(c, c->rx ? c->rx : "", c->rx_len);
+    c->rx_len = 0;
+    c->rx_overflow = false;
+    return 0;
+}
+
+static int on_writeable(struct lws *wsi, struct pss *pss)
+{
+    struct conn *c = pss->conn;
+    if (!c || c->dead || g_mock.stalled)
+        return 0;
+    if (c->want_close) {
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
+        return -1;
+    }
+    size_t n;
+    bool text;
+    unsigned char *frame = conn_next_frame(c, &n, &text);
+    if (!frame)
+        return 0;
+    if (lws_write(wsi, frame, n, text ? LWS_WRITE_TEXT : LWS_WRITE_BINARY) < (int)n)
+        return -1;
+    g_mock.stats.frames_sent++;
+    g_mock.stats.bytes_sent += n;
+    if (conn_has_output(c))
+        lws_callback_on_writable(wsi);
+    return 0;
+}
+
+static void on_closed(struct pss *pss)
+{
+    struct conn *c = pss->conn;
+    if (!c)
+        return;
+    pss->conn = NULL;
+    log_conn_close(c->id);
+    sub_detach(c);
+    conn_free(c);
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+                    void *in, size_t len)
+{
+    struct pss *pss = user;
+    switch (reason) {
+    case LWS_CALLBACK_HTTP:
+        return ctl_http(wsi, in ? (const char *)in : "");
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+        return gate_upgrade(wsi);
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        return inspect_upgrade(wsi, pss);
+    case LWS_CALLBACK_ESTABLISHED:
+        return on_open(wsi, pss);
+    case LWS_CALLBACK_RECEIVE:
+        return on_receive(wsi, pss, in, len);
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return on_writeable(wsi, pss);
+    case LWS_CALLBACK_CLOSED:
+        on_closed(pss);
+        return 0;
+    default:
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    }
+}
+
+const struct lws_protocols mock_protocols[] = {
+    {"upbit", callback, sizeof(struct pss), 65536, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
