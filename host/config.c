@@ -644,6 +644,9 @@ static int config_cnode_map(config_ctx *ctx, yaml_node_t *n, cnode *out, int dep
         if (config_cnode(ctx, v, &out->items[i], depth + 1) < 0)
             return -1;
         out->items[i].key = config_strdup(config_text(k));
+        /* Errors about an entry (e.g. an unknown key) point at its key. */
+        out->items[i].line = (int)k->start_mark.line + 1;
+        out->items[i].col = (int)k->start_mark.column + 1;
         config_path_pop(ctx, len);
     }
     return 0;

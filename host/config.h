@@ -21,7 +21,7 @@ typedef struct cnode {
     int quoted;            /* scalar was quoted in YAML (so "5" is a string) */
     struct cnode *items;   /* CNODE_LIST / CNODE_MAP children */
     size_t n_items;
-    int line, col;         /* 1-based position in the file */
+    int line, col;         /* 1-based position in the file (a map entry: of its key) */
 } cnode;
 
 typedef struct plugin_conf {

@@ -113,14 +113,15 @@ def yaml_list(items):
     return "[" + ", ".join(items) + "]"
 
 
-def write_config(path, url, instances, extra=""):
+def write_config(path, url, instances, extra="", dirs=None):
     """instances: list of (name, plugin, dict of config) with scalar/list values."""
+    dirs = dirs or [PLUGINS, FIXTURES]
     lines = ["upbit:", "  public_url: %s" % url, "log:", "  level: debug",
-             "  summary_interval: 1", "plugin_dirs: [%s]" % PLUGINS, extra, "plugins:"]
+             "  summary_interval: 1", "plugin_dirs: [%s]" % ", ".join(dirs), extra, "plugins:"]
     for name, plugin, cfg in instances:
         lines.append("  - name: %s" % name)
         lines.append("    plugin: %s" % plugin)
-        lines.append("    config:")
+        lines.append("    config:" + ("" if cfg else " {}"))
         for k, v in cfg.items():
             lines.append("      %s: %s" % (k, yaml_list(v) if isinstance(v, list) else v))
     with open(path, "w") as f:
@@ -149,3 +150,17 @@ def csv_files(d):
 
 def tmpdir():
     return tempfile.mkdtemp(prefix="upws-it-")
+
+
+def probe_lines(path):
+    try:
+        with open(path) as f:
+            return [l.split() for l in f if l.strip()]
+    except FileNotFoundError:
+        return []
+
+
+def run(*args, env=None):
+    """Runs a upws command to completion; returns (exit code, stdout, stderr)."""
+    p = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=30, env=env)
+    return p.returncode, p.stdout, p.stderr
