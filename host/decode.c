@@ -797,6 +797,13 @@ int decode_field(const upws_event *ev, const char *name, upws_val *out)
     *out = (upws_val){UPWS_VAL_ABSENT, NULL, 0};
     if (!ev || !name || !*name || !ev->json)
         return UPWS_EINVAL;
+    /* The host may present its last value as a SNAPSHOT to a late joiner;
+     * the header, not the wire text, says what this delivery is. */
+    if (strcmp(name, "stream_type") == 0) {
+        const char *st = ev->stream_type == UPWS_SNAPSHOT ? "SNAPSHOT" : "REALTIME";
+        *out = (upws_val){UPWS_VAL_STRING, st, strlen(st)};
+        return UPWS_OK;
+    }
     const char *def, *simple;
     size_t index;
     if (ev->type == UPWS_TYPE_ORDERBOOK && decode_flat_name(name, &def, &simple, &index)) {

@@ -98,6 +98,14 @@ if b_ids and b_ids[0] in a_ids:
 # rec-a kept streaming after rec-b left: it has trades that rec-b never saw.
 check(len(a_ids) > len(set(b_ids)) and a_ids[-1] not in set(b_ids), "rec-a kept streaming after rec-b was unloaded")
 
+# Each re-send makes the exchange send fresh snapshots of every code; a
+# subscriber still sees exactly one SNAPSHOT per stream, as its first row.
+for f in files_a:
+    rows = read_csv(os.path.join(dir_a, f))
+    snaps = [i for i, r in enumerate(rows) if r["stream_type"] == "SNAPSHOT"]
+    check(len(snaps) <= 1 and (not snaps or snaps[0] == 0), "rec-a %s: one SNAPSHOT at most, first (%s)" % (f, snaps[:5]))
+check(len(mock.requests()) >= 2, "the exchange saw a re-send (%d requests), so repeated snapshots were sent" % len(mock.requests()))
+
 book = [read_csv(os.path.join(dir_b, f)) for f in files_b if f.startswith("orderbook_KRW-ETH")]
 book_rows = book[0] if book else []
 check(book_rows and "ask_price_5" in book_rows[0] and "ask_price_6" not in book_rows[0], "orderbook columns flattened to depth 5")
