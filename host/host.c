@@ -123,6 +123,7 @@ static void on_up(conn *c, void *arg)
         tell_all(UPWS_STATUS_GAP, H.down_since_ns, util_wall_ns(), "public connection restored");
     }
     H.was_up = 1;
+    tell_all(UPWS_STATUS_UP, util_wall_ns(), 0, "public connection up");
     plan_soon();
 }
 
@@ -181,7 +182,7 @@ static host_timer *timer_take(instance *inst, int64_t id)
 static void timer_cb(lws_sorted_usec_list_t *sul)
 {
     host_timer *t = lws_container_of(sul, host_timer, sul);
-    instance_timer_fire(t->inst, t->id, t->fn);
+    instance_timer_fire(t->inst, t->id, t->fn, t->every_ms == 0);
     if (t->every_ms) {
         lws_sul_schedule(H.lws, 0, &t->sul, timer_cb, (lws_usec_t)t->every_ms * 1000);
         return;

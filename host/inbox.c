@@ -35,10 +35,40 @@ void inbox_destroy(inbox *q)
     memset(q, 0, sizeof *q);
 }
 
+/* Lock held. Doubles the ring, keeping the queued items in order. */
+static void inbox_grow(inbox *q)
+{
+    size_t size = q->size * 2;
+    inbox_item *ring = xcalloc(size, sizeof *ring);
+    for (size_t i = 0; i < q->count; i++)
+        ring[i] = q->ring[(q->head + i) % q->size];
+    free(q->ring);
+    q->ring = ring;
+    q->size = size;
+    q->head = 0;
+}
+
+/* Lock held. */
+static int timer_queued(const inbox *q, int64_t id)
+{
+    for (size_t i = 0; i < q->count; i++) {
+        const inbox_item *it = &q->ring[(q->head + i) % q->size];
+        if (it->kind == ITEM_TIMER && it->id == id)
+            return 1;
+    }
+    return 0;
+}
+
 int inbox_push(inbox *q, const inbox_item *it)
 {
     int is_data = it->kind == ITEM_EVENT;
     pthread_mutex_lock(&q->lock);
+    if (it->kind == ITEM_TIMER && timer_queued(q, it->id)) {
+        pthread_mutex_unlock(&q->lock);
+        return 0;
+    }
+    if (!is_data && q->count >= q->size)
+        inbox_grow(q);
     if ((is_data && q->data_count >= q->capacity) || q->count >= q->size) {
         q->dropped++;
         q->dropped_unreported++;

@@ -4,7 +4,9 @@
  * The loop pushes and never blocks: when `capacity` data items are waiting,
  * further events are dropped and counted (the plugin is told through a
  * UPWS_STATUS_DROPPED item once it catches up). Control items (status,
- * timer, stop) use a reserve above the capacity and are never dropped.
+ * timer, stop) are never dropped: they use a reserve above the capacity,
+ * and the ring grows in the rare case the reserve is full. A timer that
+ * fires while its previous firing is still queued is coalesced.
  * An item holding an event owns one reference to it.
  */
 #ifndef UPWS_INBOX_H
@@ -19,6 +21,7 @@ typedef enum { ITEM_EVENT, ITEM_STATUS, ITEM_TIMER, ITEM_STOP } item_kind;
 typedef struct inbox_item {
     item_kind kind;
     uint8_t as_snapshot;      /* present the event as SNAPSHOT */
+    uint8_t oneshot;          /* ITEM_TIMER: release the id after running */
     uint16_t max_units;       /* orderbook: truncate to this depth (0 = all) */
     event *ev;                /* ITEM_EVENT: owned reference */
     int64_t id;               /* snapshot id (event) or timer id */

@@ -106,42 +106,46 @@ static void api_log(upws_ctx *ctx, upws_log_level level, const char *fmt, ...)
 static int valid_code(const char *c)
 {
     size_t n = c ? strlen(c) : 0;
-    if (n < 3 || n > 20 || !strchr(c, '-'))
+    if (n < 3 || n > 23 || !strchr(c, '-'))
         return 0;
     return strspn(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") == n;
 }
 
-static int valid_want(instance *inst, const upws_want *w)
+static int check_want(instance *inst, const upws_want *w)
 {
     if (!w || w->struct_size < offsetof(upws_want, delivery) + sizeof w->delivery || !w->type) {
         api_log(&inst->ctx, UPWS_LOG_ERROR, "subscribe: want is NULL or struct_size too small");
-        return 0;
+        return UPWS_EINVAL;
     }
     upws_type t = decode_type(w->type);
-    if (t == UPWS_TYPE_UNKNOWN || t == UPWS_TYPE_MYORDER || t == UPWS_TYPE_MYASSET) {
-        api_log(&inst->ctx, UPWS_LOG_ERROR, "subscribe: type '%s' is not served", w->type);
-        return 0;
+    if (t == UPWS_TYPE_MYORDER || t == UPWS_TYPE_MYASSET) {
+        api_log(&inst->ctx, UPWS_LOG_WARN, "subscribe: private type '%s' is not available", w->type);
+        return UPWS_ENOTSUP;
+    }
+    if (t == UPWS_TYPE_UNKNOWN) {
+        api_log(&inst->ctx, UPWS_LOG_ERROR, "subscribe: unknown type '%s'", w->type);
+        return UPWS_EINVAL;
     }
     if (!w->codes || w->n_codes == 0 || w->n_codes > 4096) {
         api_log(&inst->ctx, UPWS_LOG_ERROR, "subscribe %s: needs 1..4096 codes", w->type);
-        return 0;
+        return UPWS_EINVAL;
     }
     for (size_t i = 0; i < w->n_codes; i++) {
         if (!valid_code(w->codes[i])) {
             api_log(&inst->ctx, UPWS_LOG_ERROR, "subscribe %s: bad market code '%s' "
                     "(upper-case QUOTE-BASE, no suffix)", w->type, w->codes[i] ? w->codes[i] : "(null)");
-            return 0;
+            return UPWS_EINVAL;
         }
     }
     if (w->depth && w->depth != 1 && w->depth != 5 && w->depth != 15 && w->depth != 30) {
         api_log(&inst->ctx, UPWS_LOG_ERROR, "subscribe %s: depth must be 1, 5, 15 or 30", w->type);
-        return 0;
+        return UPWS_EINVAL;
     }
     if (w->level < 0 || w->level != w->level || w->level > 1e15) {
         api_log(&inst->ctx, UPWS_LOG_ERROR, "subscribe %s: bad level", w->type);
-        return 0;
+        return UPWS_EINVAL;
     }
-    return 1;
+    return UPWS_OK;
 }
 
 static cmd *cmd_from_want(cmd_kind kind, instance *inst, int64_t id, const upws_want *w)
@@ -166,8 +170,9 @@ static int64_t want_call(upws_ctx *ctx, const upws_want *w, cmd_kind kind)
     if (!ctx)
         return UPWS_EINVAL;
     instance *inst = ctx->inst;
-    if (!valid_want(inst, w))
-        return UPWS_EINVAL;
+    int rc = check_want(inst, w);
+    if (rc != UPWS_OK)
+        return rc;
     int64_t id = proxy_new_id(inst);
     if (id < 0)
         return id;
@@ -400,8 +405,11 @@ static int run_item(instance *inst, inbox_item *it)
             inst->desc->on_status(inst->self, it->status);
         break;
     case ITEM_TIMER:
-        if (instance_has_id(inst, it->id))
-            it->fn(inst->self, it->id);
+        if (!instance_has_id(inst, it->id))
+            break;
+        it->fn(inst->self, it->id);
+        if (it->oneshot)
+            instance_drop_id(inst, it->id);
         break;
     case ITEM_STOP:
         return 0;
@@ -554,8 +562,8 @@ void instance_status(instance *inst, upws_status *st)
     inbox_push(&inst->in, &it);
 }
 
-void instance_timer_fire(instance *inst, int64_t timer_id, upws_timer_fn fn)
+void instance_timer_fire(instance *inst, int64_t timer_id, upws_timer_fn fn, int oneshot)
 {
-    inbox_item it = {.kind = ITEM_TIMER, .id = timer_id, .fn = fn};
+    inbox_item it = {.kind = ITEM_TIMER, .id = timer_id, .fn = fn, .oneshot = (uint8_t)(oneshot != 0)};
     inbox_push(&inst->in, &it);
 }

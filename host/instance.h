@@ -71,8 +71,9 @@ void instance_deliver(instance *inst, event *ev, int as_snapshot, uint32_t max_u
                       int64_t snapshot_id);
 /* Thread: loop. Queues a status notice (takes ownership of st). */
 void instance_status(instance *inst, upws_status *st);
-/* Thread: loop. Queues a timer firing. */
-void instance_timer_fire(instance *inst, int64_t timer_id, upws_timer_fn fn);
+/* Thread: loop. Queues a timer firing (coalesced: at most one queued per timer).
+ * A one-shot timer's id is released once its callback has run. */
+void instance_timer_fire(instance *inst, int64_t timer_id, upws_timer_fn fn, int oneshot);
 /* Is this id (subscription, snapshot or timer) still live for the instance? */
 int instance_has_id(instance *inst, int64_t id);
 void instance_drop_id(instance *inst, int64_t id);

@@ -11,12 +11,12 @@ _Static_assert(JSON_MAX_DEPTH <= 64, "the container stack is one uint64_t bitmas
 
 /* ---- low-level scanners: (p, end) in, next position out, NULL on error ---- */
 
-static int json_is_ws(char ch)
+static inline int json_is_ws(char ch)
 {
     return ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t';
 }
 
-static const char *json_ws(const char *p, const char *end)
+static inline const char *json_ws(const char *p, const char *end)
 {
     while (p < end && json_is_ws(*p))
         p++;
@@ -74,6 +74,26 @@ static const char *json_scan_escape(const char *p, const char *end, const char *
     return p + 6;
 }
 
+/* Skips plain string bytes, eight at a time while no byte in the word can
+ * be a quote, backslash or control (the classic "has zero byte" tests;
+ * they never miss, and a false alarm only hands over to the byte loop). */
+static const char *json_str_run(const char *p, const char *end)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
+    while (end - p >= 8) {
+        uint64_t x, q, b;
+        memcpy(&x, p, 8);
+        q = x ^ (ones * '"');
+        b = x ^ (ones * '\\');
+        if ((((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x)) & high)
+            break;
+        p += 8;
+    }
+    while (p < end && !json_str_stop[(unsigned char)*p])
+        p++;
+    return p;
+}
+
 /* p is on the opening quote. */
 static const char *json_scan_string(const char *p, const char *end, json_span *out,
                                     const char **why)
@@ -81,8 +101,7 @@ static const char *json_scan_string(const char *p, const char *end, json_span *o
     const char *s = ++p;
     int escaped = 0;
     for (;;) {
-        while (p < end && !json_str_stop[(unsigned char)*p])
-            p++;
+        p = json_str_run(p, end);
         if (p == end)
             break;
         if (*p == '"') {
@@ -148,7 +167,7 @@ static const char *json_scan_literal(const char *p, const char *end, const char 
     return p + n;
 }
 
-static json_kind json_kind_of(char ch)
+static inline json_kind json_kind_of(char ch)
 {
     switch (ch) {
     case '{': return JSON_OBJECT;
@@ -163,7 +182,7 @@ static json_kind json_kind_of(char ch)
 }
 
 /* One scalar at p (not a container). */
-static const char *json_scan_scalar(const char *p, const char *end, json_span *out,
+static inline const char *json_scan_scalar(const char *p, const char *end, json_span *out,
                                     const char **why)
 {
     json_kind k = json_kind_of(*p);
@@ -350,7 +369,7 @@ int json_arr_begin(json_cur *c, json_it *it) { return json_open(c, it, '['); }
 
 /* Shared by obj/arr next: consumes the close or the separating comma.
  * Returns 0 at the close, 1 when another member follows, -1 on error. */
-static int json_next_sep(json_it *it, char close)
+static inline int json_next_sep(json_it *it, char close)
 {
     json_cur *c = it->c;
     if (c->err)
@@ -604,41 +623,47 @@ typedef struct json_dec {
     int neg, inexact;
 } json_dec;
 
-static int json_dec_parse(const char *p, const char *end, json_dec *d)
+/* The general digit loop: keeps 19 significant digits, notes the rest. */
+static void json_dec_digits(json_dec *d, const char *ip, size_t il, const char *fp, size_t fl)
 {
     int nd = 0;
+    for (size_t i = 0; i < il; i++) {
+        if (nd < 19) {
+            d->m = d->m * 10 + (uint64_t)(ip[i] - '0');
+            nd += d->m != 0;
+        } else {
+            d->e10++;
+            d->inexact |= ip[i] != '0';
+        }
+    }
+    for (size_t i = 0; i < fl; i++) {
+        if (nd < 19) {
+            d->m = d->m * 10 + (uint64_t)(fp[i] - '0');
+            nd += d->m != 0;   /* leading zeros of 0.000x are not significant */
+            d->e10--;
+        } else {
+            d->inexact |= fp[i] != '0';
+        }
+    }
+}
+
+static int json_dec_parse(const char *p, const char *end, json_dec *d)
+{
     *d = (json_dec){0, 0, 0, 0};
     if (p < end && *p == '-') {
         d->neg = 1;
         p++;
     }
+    const char *ip = p, *fp = NULL;
     if (p == end || *p < '0' || *p > '9')
         return JSON_NUM_SYNTAX;
-    if (*p == '0') {
-        p++;
-    } else {
-        for (; p < end && *p >= '0' && *p <= '9'; p++) {
-            if (nd < 19) {
-                d->m = d->m * 10 + (uint64_t)(*p - '0');
-                nd++;
-            } else {
-                d->e10++;
-                d->inexact |= *p != '0';
-            }
-        }
-    }
+    p = *p == '0' ? p + 1 : json_digits(p, end);
+    size_t il = (size_t)(p - ip), fl = 0;
     if (p < end && *p == '.') {
-        const char *f = ++p;
-        for (; p < end && *p >= '0' && *p <= '9'; p++) {
-            if (nd < 19) {
-                d->m = d->m * 10 + (uint64_t)(*p - '0');
-                nd += d->m != 0;   /* leading zeros of 0.000x are not significant */
-                d->e10--;
-            } else {
-                d->inexact |= *p != '0';
-            }
-        }
-        if (p == f)
+        fp = ++p;
+        p = json_digits(p, end);
+        fl = (size_t)(p - fp);
+        if (fl == 0)
             return JSON_NUM_SYNTAX;
     }
     if (p < end && (*p == 'e' || *p == 'E')) {
@@ -652,9 +677,20 @@ static int json_dec_parse(const char *p, const char *end, json_dec *d)
                 x = x * 10 + (*p - '0');
         if (p == f)
             return JSON_NUM_SYNTAX;
-        d->e10 += eneg ? -x : x;
+        d->e10 = eneg ? -x : x;
     }
-    return p == end ? JSON_NUM_OK : JSON_NUM_SYNTAX;
+    if (p != end)
+        return JSON_NUM_SYNTAX;
+    if (il + fl > 19) {
+        json_dec_digits(d, ip, il, fp, fl);
+        return JSON_NUM_OK;
+    }
+    for (size_t i = 0; i < il; i++)   /* ≤ 19 digits cannot overflow */
+        d->m = d->m * 10 + (uint64_t)(ip[i] - '0');
+    for (size_t i = 0; i < fl; i++)
+        d->m = d->m * 10 + (uint64_t)(fp[i] - '0');
+    d->e10 -= (long)fl;
+    return JSON_NUM_OK;
 }
 
 int json_double(const char *p, size_t len, double *out)

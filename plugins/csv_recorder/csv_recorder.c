@@ -25,7 +25,7 @@
 #define DEFAULT_FLUSH_MS 1000
 #define MIN_FLUSH_MS 10
 #define MAX_FLUSH_MS 3600000
-#define MAX_CODE_LEN 32
+#define MAX_CODE_LEN 23  /* the host accepts codes up to 23 characters */
 #define SEEN_IDS 64      /* recent trade sequential_ids remembered per code */
 #define DAY_GRACE_MS 300000 /* keep yesterday's file open a while for late events */
 

@@ -9,7 +9,8 @@ from harness import (Host, Mock, check, csv_files, done, read_csv, request_objec
                      wait_for, write_config)
 
 work = tmpdir()
-mock = Mock(work, "--seed", "7", "--trade-rate", "20")
+truth_log = os.path.join(work, "trades.txt")
+mock = Mock(work, "--seed", "7", "--trade-rate", "20", "--trade-log", truth_log)
 cfg = os.path.join(work, "upws.yaml")
 dir_a, dir_b, dir_c = (os.path.join(work, d) for d in ("a", "b", "c"))
 rec_a = ("rec-a", "csv_recorder", {"dir": dir_a, "types": ["trade", "ticker"], "codes": ["KRW-BTC", "KRW-ETH"]})
@@ -95,6 +96,22 @@ check(set(b_ids) <= set(a_ids), "every KRW-ETH trade rec-b saw is in rec-a")
 if b_ids and b_ids[0] in a_ids:
     i = a_ids.index(b_ids[0])
     check(a_ids[i:i + len(b_ids)] == b_ids, "rec-a and rec-b hold the same KRW-ETH trades, in order, over their common span")
+# Ground truth: every KRW-ETH trade the exchange made between rec-a's first
+# and last row is in rec-a, once, in order — across the re-sends and the
+# unloading of rec-b. Same for rec-b and rec-c over their own spans.
+truth = {}
+with open(truth_log) as f:
+    for line in f:
+        code, sid = line.split()
+        truth.setdefault(code, []).append(sid)
+for name, d, code in (("rec-a", dir_a, "KRW-ETH"), ("rec-a", dir_a, "KRW-BTC"), ("rec-b", dir_b, "KRW-XRP"), ("rec-c", dir_c, "KRW-ETH")):
+    got = [r["sequential_id"] for r in trades(d, code)]
+    t = truth.get(code, [])
+    if got and got[0] in t and got[-1] in t:
+        span = t[t.index(got[0]):t.index(got[-1]) + 1]
+        check(got == span, "%s %s: no trade missing or twice vs the exchange (%d rows, %d made)" % (name, code, len(got), len(span)))
+    else:
+        check(False, "%s %s: rows found in the exchange's trade log" % (name, code))
 # rec-a kept streaming after rec-b left: it has trades that rec-b never saw.
 check(len(a_ids) > len(set(b_ids)) and a_ids[-1] not in set(b_ids), "rec-a kept streaming after rec-b was unloaded")
 

@@ -55,6 +55,7 @@ static inline bool dtype_is_private(int t)
 struct mock_config {
     int port;
     const char *log_path;
+    const char *trade_log_path;
     uint64_t seed;
     int markets;
     double trade_rate;

@@ -9,6 +9,7 @@
 #include "mock.h"
 
 static FILE *log_fp;
+static FILE *trades_fp;
 
 int log_open(const char *path)
 {
@@ -23,6 +24,25 @@ void log_close(void)
     if (log_fp)
         fclose(log_fp);
     log_fp = NULL;
+    if (trades_fp)
+        fclose(trades_fp);
+    trades_fp = NULL;
+}
+
+int log_trades_open(const char *path)
+{
+    if (!path)
+        return 0;
+    trades_fp = fopen(path, "a");
+    return trades_fp ? 0 : -1;
+}
+
+void log_trade(const char *code, int64_t sid)
+{
+    if (!trades_fp)
+        return;
+    fprintf(trades_fp, "%s %lld\n", code, (long long)sid);
+    fflush(trades_fp);
 }
 
 /* Takes ownership of rec. */

@@ -21,4 +21,8 @@ void log_refused(const char *why);
 void log_drop(uint64_t conn, const char *why);
 void log_ctl(const char *action);
 
+/* Ground truth for tests: one "CODE SEQUENTIAL_ID" line per generated trade. */
+int log_trades_open(const char *path);
+void log_trade(const char *code, int64_t sid);
+
 #endif

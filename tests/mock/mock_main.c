@@ -39,7 +39,7 @@ int64_t mock_now_ms(void)
 static void usage(FILE *to)
 {
     fprintf(to,
-            "usage: upws-mock [--port N] [--log FILE] [--seed N] [--markets N]\n"
+            "usage: upws-mock [--port N] [--log FILE] [--trade-log FILE] [--seed N] [--markets N]\n"
             "                 [--trade-rate R] [--access-key K --secret-key S]\n");
 }
 
@@ -66,6 +66,9 @@ static int parse_option(int opt, const char *arg, struct mock_config *cfg)
         return 0;
     case 'l':
         cfg->log_path = arg;
+        return 0;
+    case 't':
+        cfg->trade_log_path = arg;
         return 0;
     case 's':
         cfg->seed = strtoull(arg, &end, 10);
@@ -94,6 +97,7 @@ static int parse_args(int argc, char **argv, struct mock_config *cfg)
     static const struct option opts[] = {
         {"port", required_argument, NULL, 'p'},
         {"log", required_argument, NULL, 'l'},
+        {"trade-log", required_argument, NULL, 't'},
         {"seed", required_argument, NULL, 's'},
         {"markets", required_argument, NULL, 'm'},
         {"trade-rate", required_argument, NULL, 'r'},
@@ -174,7 +178,7 @@ int main(int argc, char **argv)
     if (parse_args(argc, argv, &g_mock.cfg))
         return 2;
     lws_set_log_level(LLL_ERR, NULL);
-    if (log_open(g_mock.cfg.log_path)) {
+    if (log_open(g_mock.cfg.log_path) || log_trades_open(g_mock.cfg.trade_log_path)) {
         fprintf(stderr, "upws-mock: cannot open log %s\n", g_mock.cfg.log_path);
         return 1;
     }

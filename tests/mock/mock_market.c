@@ -3,6 +3,7 @@
  * other codes happen to be subscribed. State is built lazily: only codes
  * somebody asks for cost anything. */
 #include "mock_market.h"
+#include "mock_log.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -278,6 +279,7 @@ static void do_trade(struct market *m, int64_t ts)
     t.best_ask_size = m->ask0_size;
     t.best_bid_size = m->bid0_size;
     t.sid = next_sid(m, t.ts);
+    log_trade(m->code, t.sid);
     update_day(m, &t);
     update_candles(m, &t);
     m->last = t;

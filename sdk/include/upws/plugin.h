@@ -222,7 +222,8 @@ typedef struct upws_host_api {
      * one SNAPSHOT per code (from the host's last value when the stream is
      * already live), then REALTIME events. Thread: any.
      * Ownership: want (and its strings) borrowed during the call.
-     * Returns: a subscription id > 0, or UPWS_EINVAL / UPWS_ECLOSED / UPWS_ENOMEM. */
+     * Returns: a subscription id > 0, or UPWS_EINVAL (bad want), UPWS_ENOTSUP
+     * (a private type this host cannot serve) or UPWS_ECLOSED. */
     int64_t (*subscribe)(upws_ctx *ctx, const upws_want *want);
 
     /* Drop one subscription. The next request to Upbit reflects it (if no
