@@ -509,6 +509,7 @@ static int run_loop(void)
             log_info("stopping: %zu plugin instance(s)", count_running());
             H.stopping = 1;
             H.stop_deadline = util_mono_ns() + STOP_DEADLINE_NS;
+            conn_shutdown(H.pub);  /* a socket lost now is not retried */
         }
         if (sig_reload && !H.stopping) {
             sig_reload = 0;

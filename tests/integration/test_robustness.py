@@ -35,6 +35,8 @@ try:
     n = len(events())
     check(wait_for(lambda: len(events()) > n + 20, 5), "events keep flowing after garbage")
     check(wait_for(lambda: "malformed frame skipped" in host.log(), 3), "malformed frame counted and logged")
+    check(wait_for(lambda: "message larger than" in host.log(), 3), "an oversized message is skipped and logged")
+    check(wait_for(lambda: "Upbit error INVALID_PARAM: test" in host.log(), 3), "an error frame is decoded and logged")
     check(host.proc.poll() is None, "host still running after garbage")
 
     n_open = len(mock.opens())

@@ -1,4 +1,5 @@
-/* /ctl/drop, /ctl/stall, /ctl/resume, /ctl/garbage, /ctl/refuse?secs=N,
+/* /ctl/drop, /ctl/stall, /ctl/resume, /ctl/garbage (malformed, unknown type,
+ * non-JSON, an error frame, 4096-deep nesting, a 5 MiB frame), /ctl/refuse?secs=N,
  * /ctl/stats. Everything else on plain HTTP is a 404. */
 #include "mock_ctl.h"
 
@@ -55,11 +56,28 @@ static void ctl_garbage(void)
     static const char unknown[] =
         "{\"type\":\"mystery\",\"code\":\"KRW-BTC\",\"timestamp\":0,\"stream_type\":\"REALTIME\"}";
     static const unsigned char binary[] = {0x00, 0xff, 0xfe, 'g', 'a', 'r', 'b', 0x80, 0x01};
+    /* An error frame without the close Upbit would send, to see it counted. */
+    static const char error[] = "{\"error\":{\"message\":\"test\",\"name\":\"INVALID_PARAM\"}}";
+    /* Larger than any client should buffer (upws caps a message at 4 MiB). */
+    size_t big_len = 5u << 20;
+    char *big = malloc(big_len);
+    if (big) {
+        memset(big, ' ', big_len);
+        memcpy(big, "{\"type\":\"ticker\",\"pad\":\"", 25);
+        memcpy(big + big_len - 2, "\"}", 2);
+    }
+    char nested[4096];
+    memset(nested, '[', sizeof nested);
     for (struct conn *c = g_mock.conns; c; c = c->next) {
         conn_enqueue(c, truncated, sizeof(truncated) - 1, 0);
         conn_enqueue(c, unknown, sizeof(unknown) - 1, 0);
         conn_enqueue(c, binary, sizeof(binary), 0);
+        conn_enqueue(c, error, sizeof(error) - 1, QF_TEXT);
+        conn_enqueue(c, nested, sizeof nested, 0);
+        if (big)
+            conn_enqueue(c, big, big_len, 0);
     }
+    free(big);
 }
 
 static int ctl_refuse(struct lws *wsi)
