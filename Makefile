@@ -2,12 +2,15 @@
 # fresh Debian 12 machine: they install what they need first.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps build build-asan test test-fast demo clean
+.PHONY: all deps test-deps build build-asan test test-fast demo clean
 
 all: build
 
 deps:
 	@./.ci/install-deps.sh
+
+test-deps:
+	@./.ci/install-deps.sh --test
 
 build: deps
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -18,7 +21,7 @@ build-asan: deps
 	cmake --build build-asan -j $(JOBS)
 
 # The whole suite, then the whole suite again under AddressSanitizer + UBSan.
-test: build build-asan
+test: test-deps build build-asan
 	cd build && ctest --output-on-failure -j 2
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --output-on-failure -j 2

@@ -1,9 +1,19 @@
 #!/bin/sh
-# Installs every Debian 12 package the build and the test suite need.
-# Idempotent; used by `make demo`, `make test` and CI.
+# Installs every Debian 12 package the build, the demo and the test suite
+# need. Idempotent (installs only what is missing); used by `make demo`,
+# `make test` and CI.
 set -eu
-PKGS="build-essential cmake pkg-config libwebsockets-dev libssl-dev libjansson-dev \
-libyaml-dev libltdl-dev openssl ca-certificates python3"
+# Build: compiler, CMake, and the libraries the host and plugins link.
+BUILD="build-essential cmake pkg-config libwebsockets-dev libssl-dev libjansson-dev \
+libyaml-dev libltdl-dev libhiredis-dev ca-certificates"
+# Tests: python3 orchestrates processes; openssl cross-checks JWTs; redis-server
+# backs the redis_publisher tests; chromium drives the chart page; promtool
+# (package prometheus) validates /metrics.
+TEST="python3 openssl redis-server chromium prometheus"
+PKGS="$BUILD"
+[ "${1:-}" = "--test" ] && PKGS="$BUILD $TEST"
+# Node.js + npm bring the chart library and the browser driver from npm.
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
 missing=""
 for p in $PKGS; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
