@@ -18,7 +18,7 @@ static inline int json_is_ws(char ch)
 
 static inline const char *json_ws(const char *p, const char *end)
 {
-    while (p < end && json_is_ws(*p))
+    while (p < end && (unsigned char)*p <= ' ' && json_is_ws(*p))   /* most bytes fail the first test */
         p++;
     return p;
 }
@@ -74,21 +74,29 @@ static const char *json_scan_escape(const char *p, const char *end, const char *
     return p + 6;
 }
 
-/* Skips plain string bytes, eight at a time while no byte in the word can
- * be a quote, backslash or control (the classic "has zero byte" tests;
- * they never miss, and a false alarm only hands over to the byte loop). */
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define JSON_SWAR 1
+#endif
+
+/* Skips plain string bytes (not quote, backslash or control). Where it can,
+ * eight at a time with the classic "has zero byte" tests: the lowest byte
+ * they flag is always a true hit (false flags only sit above a true one),
+ * so its position comes straight from the lowest set bit. */
 static const char *json_str_run(const char *p, const char *end)
 {
+#ifdef JSON_SWAR
     const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
     while (end - p >= 8) {
-        uint64_t x, q, b;
+        uint64_t x, q, b, hit;
         memcpy(&x, p, 8);
         q = x ^ (ones * '"');
         b = x ^ (ones * '\\');
-        if ((((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x)) & high)
-            break;
+        hit = (((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x)) & high;
+        if (hit)
+            return p + (__builtin_ctzll(hit) >> 3);
         p += 8;
     }
+#endif
     while (p < end && !json_str_stop[(unsigned char)*p])
         p++;
     return p;
@@ -122,9 +130,9 @@ static const char *json_scan_string(const char *p, const char *end, json_span *o
     return NULL;
 }
 
-static const char *json_digits(const char *p, const char *end)
+static inline const char *json_digits(const char *p, const char *end)
 {
-    while (p < end && *p >= '0' && *p <= '9')
+    while (p < end && (unsigned char)(*p - '0') < 10)
         p++;
     return p;
 }
@@ -183,7 +191,7 @@ static inline json_kind json_kind_of(char ch)
 
 /* One scalar at p (not a container). */
 static inline const char *json_scan_scalar(const char *p, const char *end, json_span *out,
-                                    const char **why)
+                                           const char **why)
 {
     json_kind k = json_kind_of(*p);
     const char *q;
@@ -474,120 +482,8 @@ int json_str_eq(const json_span *s, const char *lit, size_t lit_len)
 
 /* ---- numbers ---- */
 
-/* The parts of a number's text. The exponent is clamped: beyond ±1e6 the
- * value is 0 or out of every range anyway. */
-typedef struct json_num {
-    int neg;
-    const char *ip, *fp;    /* integer and fraction digits */
-    size_t il, fl;
-    long exp;
-} json_num;
-
+/* Exponents are clamped: beyond ±1e6 the value is 0 or out of every range. */
 #define JSON_EXP_CLAMP 1000000L
-
-static int json_num_split(const char *p, size_t len, json_num *n)
-{
-    const char *end = p + len, *why;
-    if (len == 0 || json_scan_number(p, end, &why) != end)
-        return JSON_NUM_SYNTAX;
-    memset(n, 0, sizeof *n);
-    if (*p == '-') {
-        n->neg = 1;
-        p++;
-    }
-    n->ip = p;
-    p = json_digits(p, end);
-    n->il = (size_t)(p - n->ip);
-    if (p < end && *p == '.') {
-        n->fp = ++p;
-        p = json_digits(p, end);
-        n->fl = (size_t)(p - n->fp);
-    }
-    if (p < end) {  /* exponent */
-        int eneg = 0;
-        p++;
-        if (*p == '+' || *p == '-')
-            eneg = *p++ == '-';
-        for (; p < end; p++)
-            if (n->exp < JSON_EXP_CLAMP)
-                n->exp = n->exp * 10 + (*p - '0');
-        if (eneg)
-            n->exp = -n->exp;
-    }
-    return JSON_NUM_OK;
-}
-
-/* The significant digits as an integer m with value = m * 10^e10.
- * Zeros are appended lazily, so trailing zeros ("100473000.00000000") never
- * enter m: they only raise e10. *over is set when m would pass UINT64_MAX. */
-typedef struct json_mant {
-    uint64_t m;
-    long e10;
-    int over;
-} json_mant;
-
-static void json_mant_digit(json_mant *t, int d, size_t *zeros)
-{
-    if (t->over)
-        return;
-    if (d == 0) {
-        if (t->m)
-            (*zeros)++;
-        return;
-    }
-    for (size_t i = 0; i <= *zeros; i++) {
-        if (t->m > UINT64_MAX / 10) {
-            t->over = 1;
-            return;
-        }
-        t->m *= 10;
-    }
-    *zeros = 0;
-    if (t->m > UINT64_MAX - (uint64_t)d) {
-        t->over = 1;
-        return;
-    }
-    t->m += (uint64_t)d;
-}
-
-static void json_mant_of(const json_num *n, json_mant *t)
-{
-    size_t zeros = 0;
-    *t = (json_mant){0, 0, 0};
-    for (size_t i = 0; i < n->il; i++)
-        json_mant_digit(t, n->ip[i] - '0', &zeros);
-    for (size_t i = 0; i < n->fl; i++)
-        json_mant_digit(t, n->fp[i] - '0', &zeros);
-    /* digits dropped on overflow do not matter: callers bail out */
-    t->e10 = n->exp - (long)n->fl + (long)zeros;
-}
-
-int json_int64(const char *p, size_t len, int64_t *out)
-{
-    json_num n;
-    json_mant t;
-    if (json_num_split(p, len, &n) != JSON_NUM_OK)
-        return JSON_NUM_SYNTAX;
-    json_mant_of(&n, &t);
-    if (t.over)
-        return JSON_NUM_RANGE;
-    if (t.m == 0) {
-        *out = 0;
-        return JSON_NUM_OK;
-    }
-    if (t.e10 < 0)   /* m ends in a non-zero digit below the decimal point */
-        return JSON_NUM_FRACTION;
-    for (long i = 0; i < t.e10; i++) {
-        if (t.m > UINT64_MAX / 10)
-            return JSON_NUM_RANGE;
-        t.m *= 10;
-    }
-    uint64_t limit = n.neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-    if (t.m > limit)
-        return JSON_NUM_RANGE;
-    *out = n.neg ? (int64_t)(0 - t.m) : (int64_t)t.m;
-    return JSON_NUM_OK;
-}
 
 static pthread_once_t json_locale_once = PTHREAD_ONCE_INIT;
 static locale_t json_c_locale;
@@ -647,6 +543,17 @@ static void json_dec_digits(json_dec *d, const char *ip, size_t il, const char *
     }
 }
 
+/* Digits at p, accumulated into *m on the way (wrapping is harmless: the
+ * caller redoes the sum with json_dec_digits when there are > 19). */
+static const char *json_dec_run(const char *p, const char *end, uint64_t *m)
+{
+    uint64_t v = *m;
+    for (; p < end && (unsigned char)(*p - '0') < 10; p++)
+        v = v * 10 + (uint64_t)(*p - '0');
+    *m = v;
+    return p;
+}
+
 static int json_dec_parse(const char *p, const char *end, json_dec *d)
 {
     *d = (json_dec){0, 0, 0, 0};
@@ -655,13 +562,13 @@ static int json_dec_parse(const char *p, const char *end, json_dec *d)
         p++;
     }
     const char *ip = p, *fp = NULL;
-    if (p == end || *p < '0' || *p > '9')
+    if (p == end || (unsigned char)(*p - '0') >= 10)
         return JSON_NUM_SYNTAX;
-    p = *p == '0' ? p + 1 : json_digits(p, end);
+    p = *p == '0' ? p + 1 : json_dec_run(p, end, &d->m);
     size_t il = (size_t)(p - ip), fl = 0;
     if (p < end && *p == '.') {
         fp = ++p;
-        p = json_digits(p, end);
+        p = json_dec_run(p, end, &d->m);
         fl = (size_t)(p - fp);
         if (fl == 0)
             return JSON_NUM_SYNTAX;
@@ -672,7 +579,7 @@ static int json_dec_parse(const char *p, const char *end, json_dec *d)
         if (++p < end && (*p == '+' || *p == '-'))
             eneg = *p++ == '-';
         const char *f = p;
-        for (; p < end && *p >= '0' && *p <= '9'; p++)
+        for (; p < end && (unsigned char)(*p - '0') < 10; p++)
             if (x < JSON_EXP_CLAMP)
                 x = x * 10 + (*p - '0');
         if (p == f)
@@ -681,15 +588,41 @@ static int json_dec_parse(const char *p, const char *end, json_dec *d)
     }
     if (p != end)
         return JSON_NUM_SYNTAX;
-    if (il + fl > 19) {
-        json_dec_digits(d, ip, il, fp, fl);
+    if (il + fl <= 19) {   /* ≤ 19 digits: the running sum is exact */
+        d->e10 -= (long)fl;
         return JSON_NUM_OK;
     }
-    for (size_t i = 0; i < il; i++)   /* ≤ 19 digits cannot overflow */
-        d->m = d->m * 10 + (uint64_t)(ip[i] - '0');
-    for (size_t i = 0; i < fl; i++)
-        d->m = d->m * 10 + (uint64_t)(fp[i] - '0');
-    d->e10 -= (long)fl;
+    d->m = 0;
+    json_dec_digits(d, ip, il, fp, fl);
+    return JSON_NUM_OK;
+}
+
+int json_int64(const char *p, size_t len, int64_t *out)
+{
+    json_dec d;
+    if (json_dec_parse(p, p + len, &d) != JSON_NUM_OK)
+        return JSON_NUM_SYNTAX;
+    if (d.inexact)   /* a non-zero digit past the 19th: ≥ 1e19 or fractional */
+        return d.e10 > 0 ? JSON_NUM_RANGE : JSON_NUM_FRACTION;
+    if (d.m == 0) {
+        *out = 0;
+        return JSON_NUM_OK;
+    }
+    while (d.e10 < 0 && d.m % 10 == 0) {   /* "1700.00", "1.7E3" */
+        d.m /= 10;
+        d.e10++;
+    }
+    if (d.e10 < 0)
+        return JSON_NUM_FRACTION;
+    for (long i = 0; i < d.e10; i++) {
+        if (d.m > UINT64_MAX / 10)
+            return JSON_NUM_RANGE;
+        d.m *= 10;
+    }
+    uint64_t limit = d.neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    if (d.m > limit)
+        return JSON_NUM_RANGE;
+    *out = d.neg ? (int64_t)(0 - d.m) : (int64_t)d.m;
     return JSON_NUM_OK;
 }
 

@@ -50,6 +50,8 @@ static decode_kind run_n(got *g, const char *buf, size_t len)
     char *copy = malloc(len ? len : 1);
     if (len)
         memcpy(copy, buf, len);
+    else
+        copy[0] = '\0';
     g->kind = decode_frame(copy, len, 777, sink, g, &g->info);
     if (g->info.list_json) {   /* points into the frame: check, then keep a copy */
         CHECK(g->kind == DECODE_LIST);

@@ -12,6 +12,7 @@
 static int valid_n(const char *s, size_t len)
 {
     char *b = malloc(len ? len : 1);
+    b[0] = '\0';
     memcpy(b, s, len);
     int r = json_validate(b, len, NULL);
     free(b);
