@@ -586,9 +586,34 @@ static int config_parse_section(config_ctx *ctx, yaml_node_t *n, const config_fi
 }
 
 /* Both API keys or neither: the empty/absent one is named, its value never. */
+/* Keepalive bounds: Upbit drops sockets idle for ~60 s (observed) to 120 s
+ * (documented), so pings must come at least every 30 s, and a socket must
+ * be given at least one ping interval to answer before it is called dead. */
+static int config_check_timing(config_ctx *ctx, yaml_node_t *upbit, config *c)
+{
+    const char *key = NULL, *why = NULL;
+    if (c->ping_interval < 1 || c->ping_interval > 30) {
+        key = "ping_interval";
+        why = "must be between 1 and 30 seconds";
+    } else if (c->stall_timeout <= c->ping_interval || c->stall_timeout > 600) {
+        key = "stall_timeout";
+        why = "must be greater than ping_interval and at most 600 seconds";
+    } else if (c->reconnect_max_ms < 100 || c->reconnect_max_ms > 300000) {
+        key = "reconnect_max_ms";
+        why = "must be between 100 and 300000";
+    }
+    if (!key)
+        return 0;
+    yaml_node_t *at = config_map_find(&ctx->doc, upbit, key);
+    config_path_key(ctx, key);
+    return config_err(ctx, at ? at : upbit, "%s", why);
+}
+
 static int config_check_keys(config_ctx *ctx, yaml_node_t *upbit, void *base)
 {
     config *c = base;
+    if (config_check_timing(ctx, upbit, c) < 0)
+        return -1;
     if (!c->access_key == !c->secret_key)
         return 0;
     const char *missing = c->access_key ? "secret_key" : "access_key";
@@ -771,6 +796,9 @@ static const config_field config_upbit_fields[] = {
     { .key = "rest_url", .parse = config_parse_http_url, .off = offsetof(config, rest_url) },
     { .key = "access_key", .parse = config_parse_secret, .off = offsetof(config, access_key) },
     { .key = "secret_key", .parse = config_parse_secret, .off = offsetof(config, secret_key) },
+    { .key = "ping_interval", .parse = config_parse_uint, .off = offsetof(config, ping_interval) },
+    { .key = "stall_timeout", .parse = config_parse_uint, .off = offsetof(config, stall_timeout) },
+    { .key = "reconnect_max_ms", .parse = config_parse_uint, .off = offsetof(config, reconnect_max_ms) },
     { 0 },
 };
 
@@ -915,6 +943,9 @@ int config_load(const char *path, config *out, char *err, size_t errlen)
     ctx.basedir = config_basedir(path);
     out->path = config_strdup(path);
     out->summary_interval = DEFAULT_SUMMARY;
+    out->ping_interval = 20;
+    out->stall_timeout = 45;
+    out->reconnect_max_ms = 1000;
     int rc = config_parse(&ctx, out);
     free((char *)ctx.text);
     free(ctx.basedir);

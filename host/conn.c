@@ -9,18 +9,20 @@
 #include <unistd.h>
 
 #define CONN_MAX_FRAME (4u << 20)
+#define MS_US 1000
+/* After an HTTP 429/418 without Retry-After: 1 s, 2 s, 4 s … capped here. */
+#define REFUSAL_MAX_MS 60000
+/* While a failure episode lasts, say so at most this often. */
+#define EPISODE_LOG_NS 30000000000LL
 
-/* Backoff: the first retry is fast, the cap is 30 s, and retries never stop
- * (conceal forever). Pings every 20 s; no pong and no data for 45 s = dead. */
-static const uint32_t conn_backoff_ms[] = {200, 500, 1000, 2000, 5000, 10000, 30000};
-static const lws_retry_bo_t conn_retry = {
-    .retry_ms_table = conn_backoff_ms,
-    .retry_ms_table_count = LWS_ARRAY_SIZE(conn_backoff_ms),
-    .conceal_count = LWS_RETRY_CONCEAL_ALWAYS,
-    .secs_since_valid_ping = 20,
-    .secs_since_valid_hangup = 45,
-    .jitter_percent = 20,
-};
+/* Ordinary failures: the first retry is fast, then exponential up to the
+ * configured cap (default 1 s: reconnecting once a second costs the exchange
+ * nothing and brings data back within a second of it returning). */
+static const uint32_t conn_backoff_ms[] = {100, 200, 400, 800, 1600, 3200, 6400, 12800, 25600};
+
+/* Connection attempts across all sockets: at most 5 per second (Upbit's
+ * per-IP connect limit), enforced before every attempt. */
+static gcra conn_connects = {200000000, 0, 0};
 
 struct conn {
     char *name;
@@ -32,7 +34,17 @@ struct conn {
     void *arg;
     conn_state state;
     int shutting_down;
-    uint16_t retries;
+    conn_options opt;
+    lws_retry_bo_t policy;        /* only its ping/hangup part is used (by lws) */
+    unsigned retries;             /* failures since the last established socket */
+    int64_t retry_after_ms;       /* the server asked us to wait this long */
+    int refused;                  /* the last failure was an HTTP refusal */
+    int64_t episode_start, episode_logged;
+    uint32_t rnd;
+    char down_reason[128];
+    char closing_reason[96];      /* why the socket is closing, once known */
+    int peer_closed;              /* the exchange sent a close frame */
+    int64_t last_rx_mono;
     lws_sorted_usec_list_t sul_connect;
     char *rx;
     size_t rx_len, rx_cap;
@@ -86,7 +98,8 @@ int conn_parse_url(const char *url, int *tls, char *host, size_t hostlen, int *p
 }
 
 conn *conn_new(struct lws_context *ctx, const char *name, const char *url,
-               const conn_hooks *hooks, void *arg, char *err, size_t errlen)
+               const conn_options *opt, const conn_hooks *hooks, void *arg,
+               char *err, size_t errlen)
 {
     conn *c = xcalloc(1, sizeof *c);
     if (conn_parse_url(url, &c->tls, c->host, sizeof c->host, &c->port, c->path, sizeof c->path,
@@ -100,7 +113,42 @@ conn *conn_new(struct lws_context *ctx, const char *name, const char *url,
     c->arg = arg;
     c->state = CONN_DOWN;
     c->stats.state_since_ns = util_wall_ns();
+    c->opt = *opt;
+    c->policy.secs_since_valid_ping = (uint16_t)opt->ping_interval_s;
+    c->policy.secs_since_valid_hangup = (uint16_t)opt->stall_timeout_s;
+    c->policy.conceal_count = LWS_RETRY_CONCEAL_ALWAYS;
+    c->rnd = (uint32_t)util_mono_ns() | 1u;
+    ratelimit_init(&c->rl);
+    snprintf(c->down_reason, sizeof c->down_reason, "not connected yet");
     return c;
+}
+
+static uint32_t conn_random(conn *c)
+{
+    c->rnd ^= c->rnd << 13;
+    c->rnd ^= c->rnd >> 17;
+    c->rnd ^= c->rnd << 5;
+    return c->rnd;
+}
+
+/* Delay before the next attempt: Retry-After when the server gave one, a
+ * longer exponential backoff after a refusal, else the ordinary table;
+ * plus up to 20 % jitter so many hosts never retry in lockstep. */
+static int64_t next_delay_ms(conn *c)
+{
+    unsigned i = c->retries ? c->retries - 1 : 0;
+    int64_t ms;
+    if (c->retry_after_ms > 0) {
+        ms = c->retry_after_ms;
+    } else if (c->refused) {
+        ms = 1000LL << (i < 6 ? i : 6);
+        ms = ms > REFUSAL_MAX_MS ? REFUSAL_MAX_MS : ms;
+    } else {
+        size_t n = sizeof conn_backoff_ms / sizeof conn_backoff_ms[0];
+        ms = conn_backoff_ms[i < n ? i : n - 1];
+        ms = ms > c->opt.backoff_max_ms ? c->opt.backoff_max_ms : ms;
+    }
+    return ms + (int64_t)(conn_random(c) % (uint32_t)(ms / 5 + 1));
 }
 
 static void set_state(conn *c, conn_state s)
@@ -109,11 +157,19 @@ static void set_state(conn *c, conn_state s)
     c->stats.state_since_ns = util_wall_ns();
 }
 
+static void schedule_retry(conn *c);
+
 static void conn_connect_cb(lws_sorted_usec_list_t *sul)
 {
     conn *c = lws_container_of(sul, conn, sul_connect);
     if (c->shutting_down)
         return;
+    int64_t now = util_mono_ns(), wait = gcra_wait_ns(&conn_connects, now);
+    if (wait > 0) {
+        lws_sul_schedule(c->ctx, 0, &c->sul_connect, conn_connect_cb, (lws_usec_t)(wait / 1000 + 1));
+        return;
+    }
+    gcra_note(&conn_connects, now);
     struct lws_client_connect_info i;
     memset(&i, 0, sizeof i);
     i.context = c->ctx;
@@ -124,17 +180,26 @@ static void conn_connect_cb(lws_sorted_usec_list_t *sul)
     i.origin = NULL;  /* Upbit throttles requests with Origin to 1 per 10 s */
     i.ssl_connection = c->tls ? LCCSCF_USE_SSL | LCCSCF_PRIORITIZE_READS : LCCSCF_PRIORITIZE_READS;
     i.local_protocol_name = "upws-upbit";
-    i.retry_and_idle_policy = &conn_retry;
+    i.retry_and_idle_policy = &c->policy;
     i.opaque_user_data = c;
     i.pwsi = &c->wsi;
     set_state(c, CONN_CONNECTING);
     c->stats.connects++;
     log_debug("%s: connecting to %s:%d%s", c->name, c->host, c->port, c->path);
-    if (!lws_client_connect_via_info(&i)) {
+    if (!lws_client_connect_via_info(&i) && c->state == CONN_CONNECTING) {
         c->wsi = NULL;
         set_state(c, CONN_DOWN);
-        lws_retry_sul_schedule(c->ctx, 0, &c->sul_connect, &conn_retry, conn_connect_cb, &c->retries);
+        snprintf(c->down_reason, sizeof c->down_reason, "connect failed");
+        schedule_retry(c);
     }
+}
+
+static void schedule_retry(conn *c)
+{
+    c->retries++;
+    int64_t ms = next_delay_ms(c);
+    c->retry_after_ms = 0;
+    lws_sul_schedule(c->ctx, 0, &c->sul_connect, conn_connect_cb, (lws_usec_t)ms * MS_US);
 }
 
 void conn_start(conn *c)
@@ -159,6 +224,8 @@ int conn_ready(const conn *c) { return c->state == CONN_UP && !c->tx; }
 conn_state conn_get_state(const conn *c) { return c->state; }
 const char *conn_name(const conn *c) { return c->name; }
 const conn_stats *conn_get_stats(const conn *c) { return &c->stats; }
+const char *conn_down_reason(const conn *c) { return c->down_reason; }
+int conn_closed_by_peer(const conn *c) { return c->peer_closed; }
 ratelimit *conn_ratelimit(conn *c) { return &c->rl; }
 
 void conn_shutdown(conn *c)
@@ -186,20 +253,68 @@ static void drop_io(conn *c)
     c->rx_skip = 0;
 }
 
+/* One warning when a failure episode starts, then one line every 30 s with
+ * the count, so an outage cannot flood the log. */
+static void log_failure(conn *c, int was_up)
+{
+    int64_t now = util_mono_ns();
+    if (was_up || !c->episode_start) {
+        c->episode_start = c->episode_logged = now;
+        log_warn("%s: connection %s (%s); reconnecting", c->name, was_up ? "lost" : "failed", c->down_reason);
+        return;
+    }
+    if (now - c->episode_logged < EPISODE_LOG_NS)
+        return;
+    c->episode_logged = now;
+    log_warn("%s: still not connected: %u attempts in %.0f s (last: %s)", c->name, c->retries,
+             (double)(now - c->episode_start) / 1e9, c->down_reason);
+}
+
 /* The socket is gone (failed to connect, or closed): schedule the next try. */
-static void conn_lost(conn *c, struct lws *wsi, const char *why)
+static void conn_lost(conn *c, const char *why)
 {
     int was_up = c->state == CONN_UP;
     c->wsi = NULL;
     drop_io(c);
     set_state(c, CONN_DOWN);
+    snprintf(c->down_reason, sizeof c->down_reason, "%s", why ? why : "closed");
     if (was_up)
         c->hooks.on_down(c, c->arg);
     if (c->shutting_down)
         return;
-    c->stats.reconnects++;
-    log_warn("%s: connection %s (%s); retrying", c->name, was_up ? "lost" : "failed", why ? why : "");
-    lws_retry_sul_schedule_retry_wsi(wsi, &c->sul_connect, conn_connect_cb, &c->retries);
+    c->stats.reconnects += (uint64_t)was_up;
+    log_failure(c, was_up);
+    schedule_retry(c);
+}
+
+/* lws closes a socket that stayed silent past the stall timeout; we tell
+ * that apart from a close frame and from a plain drop. */
+static const char *close_reason(conn *c)
+{
+    if (c->closing_reason[0])
+        return c->closing_reason;
+    int64_t silent = util_mono_ns() - c->last_rx_mono;
+    if (silent >= (int64_t)c->opt.stall_timeout_s * 1000000000 - 500000000) {
+        snprintf(c->closing_reason, sizeof c->closing_reason, "stalled: no data and no pong for %.0f s",
+                 (double)silent / 1e9);
+        return c->closing_reason;
+    }
+    return "connection dropped";
+}
+
+/* A refused upgrade (HTTP 429 Too Many Requests, 418 blocked) must slow us
+ * down: honour Retry-After when the server sends one. */
+static void note_refusal(conn *c, struct lws *wsi)
+{
+    int status = (int)lws_http_client_http_response(wsi);
+    c->refused = status == 429 || status == 418 || status == 503;
+    if (!c->refused)
+        return;
+    c->stats.refusals++;
+    char ra[32];
+    if (lws_hdr_copy(wsi, ra, sizeof ra, WSI_TOKEN_HTTP_RETRY_AFTER) > 0 && atoi(ra) > 0)
+        c->retry_after_ms = (int64_t)atoi(ra) * 1000;
+    snprintf(c->down_reason, sizeof c->down_reason, "refused with HTTP %d", status);
 }
 
 static void on_receive(conn *c, struct lws *wsi, const char *in, size_t len)
@@ -222,6 +337,7 @@ static void on_receive(conn *c, struct lws *wsi, const char *in, size_t len)
     /* lws 4.1 counts only pongs as liveness; data proves it just as well. */
     lws_validity_confirmed(wsi);
     c->stats.last_rx_ns = util_wall_ns();
+    c->last_rx_mono = util_mono_ns();
     if (!c->rx_skip) {
         c->stats.frames++;
         c->stats.bytes += c->rx_len;
@@ -261,7 +377,15 @@ int conn_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         return lws_callback_http_dummy(wsi, reason, user, in, len);
     switch (reason) {
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
+        if (c->episode_start)
+            log_info("%s: connected after %u failed attempt(s) over %.1f s", c->name, c->retries,
+                     (double)(util_mono_ns() - c->episode_start) / 1e9);
         c->retries = 0;
+        c->refused = 0;
+        c->episode_start = 0;
+        c->closing_reason[0] = 0;
+        c->peer_closed = 0;
+        c->last_rx_mono = util_mono_ns();
         set_state(c, CONN_UP);
         log_info("%s: connected to %s://%s:%d%s", c->name, c->tls ? "wss" : "ws", c->host, c->port, c->path);
         c->hooks.on_up(c, c->arg);
@@ -269,13 +393,24 @@ int conn_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     case LWS_CALLBACK_CLIENT_RECEIVE:
         on_receive(c, wsi, in, len);
         return 0;
+    case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
+        c->last_rx_mono = util_mono_ns();  /* lws confirms validity itself on a pong */
+        return 0;
     case LWS_CALLBACK_CLIENT_WRITEABLE:
         return on_writeable(c, wsi);
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-        conn_lost(c, wsi, in ? (const char *)in : "connection error");
+        if (c->state == CONN_DOWN)
+            return 0;  /* already handled (connect failed synchronously) */
+        note_refusal(c, wsi);
+        conn_lost(c, c->refused ? c->down_reason : in ? (const char *)in : "connection error");
+        return 0;
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        c->peer_closed = 1;
+        snprintf(c->closing_reason, sizeof c->closing_reason, "closed by the exchange (code %d)",
+                 len >= 2 ? ((const unsigned char *)in)[0] << 8 | ((const unsigned char *)in)[1] : 0);
         return 0;
     case LWS_CALLBACK_CLIENT_CLOSED:
-        conn_lost(c, wsi, "closed");
+        conn_lost(c, close_reason(c));
         return 0;
     default:
         return 0;

@@ -29,14 +29,21 @@ typedef struct conn_hooks {
 
 typedef enum { CONN_DOWN, CONN_CONNECTING, CONN_UP } conn_state;
 
+typedef struct conn_options {
+    unsigned ping_interval_s;   /* protocol ping after this much silence (≤ 30) */
+    unsigned stall_timeout_s;   /* no pong and no data this long = dead */
+    unsigned backoff_max_ms;    /* reconnect delay cap after ordinary failures */
+} conn_options;
+
 typedef struct conn_stats {
-    uint64_t frames, bytes, oversized, requests, connects, reconnects;
+    uint64_t frames, bytes, oversized, requests, connects, reconnects, refusals;
     int64_t state_since_ns, last_rx_ns;  /* wall clock */
 } conn_stats;
 
 /* Parses and checks the URL; NULL + err when it is unusable. */
 conn *conn_new(struct lws_context *ctx, const char *name, const char *url,
-               const conn_hooks *hooks, void *arg, char *err, size_t errlen);
+               const conn_options *opt, const conn_hooks *hooks, void *arg,
+               char *err, size_t errlen);
 void conn_start(conn *c);
 /* Queues one request (takes ownership of text). Returns -1 (and frees
  * nothing) if not up or a request is still in flight. */
@@ -45,6 +52,11 @@ int conn_ready(const conn *c);          /* up, nothing in flight */
 conn_state conn_get_state(const conn *c);
 const char *conn_name(const conn *c);
 const conn_stats *conn_get_stats(const conn *c);
+/* Why the socket last went down ("closed", "validity timeout", "HTTP 429", …). */
+const char *conn_down_reason(const conn *c);
+/* 1 when the last socket ended with a close frame from the exchange (as
+ * Upbit does right after an error frame), 0 for drops and timeouts. */
+int conn_closed_by_peer(const conn *c);
 ratelimit *conn_ratelimit(conn *c);
 /* No more reconnects (shutdown). The socket closes with the context. */
 void conn_shutdown(conn *c);

@@ -22,6 +22,9 @@
 #define PLAN_DEBOUNCE_US 20000     /* coalesce a burst of plugin changes into one request */
 #define SNAPSHOT_TIMEOUT_NS 5000000000LL
 #define STOP_DEADLINE_NS 10000000000LL
+/* Upbit answers a bad request with an error frame within milliseconds and
+ * sends no acknowledgement otherwise: silence this long means accepted. */
+#define VERIFY_AFTER_US 1500000
 
 typedef struct host_timer {
     lws_sorted_usec_list_t sul;
@@ -39,7 +42,11 @@ static struct {
     planner plan;
     instance *instances;          /* in start order */
     host_timer *timers;
-    lws_sorted_usec_list_t sul_plan, sul_tick;
+    lws_sorted_usec_list_t sul_plan, sul_tick, sul_verify;
+    int verifying;                /* a request with unverified wants is out */
+    int blind_errors;             /* consecutive errors no new want explains */
+    decode_info last_error;       /* the error frame awaiting the close that confirms it */
+    int64_t last_error_ns;        /* monotonic; 0 = none pending */
     int plan_scheduled;
     int was_up;                   /* the public socket has been up before */
     int64_t down_since_ns;
@@ -64,6 +71,114 @@ static void plan_soon(void)
     lws_sul_schedule(H.lws, 0, &H.sul_plan, plan_cb, PLAN_DEBOUNCE_US);
 }
 
+/* ------------------------------------------------- which want did Upbit reject */
+
+static void verify_cb(lws_sorted_usec_list_t *sul);
+
+/* Wants not yet seen accepted go out with this request: if Upbit answers
+ * with an error frame, they are the suspects. */
+static void mark_in_flight(void)
+{
+    int any = 0;
+    for (sub *s = registry_first(); s; s = s->next) {
+        if (s->suspended || s->verified)
+            continue;
+        s->in_flight = 1;
+        any = 1;
+    }
+    H.verifying = any;
+    if (any)
+        lws_sul_schedule(H.lws, 0, &H.sul_verify, verify_cb, VERIFY_AFTER_US);
+}
+
+/* Holds back every suspect; they come back one request at a time. */
+static size_t suspend_suspects(int all)
+{
+    size_t n = 0;
+    for (sub *s = registry_first(); s; s = s->next) {
+        if (s->suspended || (!all && !s->in_flight))
+            continue;
+        registry_suspend(s);
+        n++;
+    }
+    return n;
+}
+
+/* No error came: what was sent is accepted. Then re-admit one held-back want. */
+static void verify_cb(lws_sorted_usec_list_t *sul)
+{
+    (void)sul;
+    if (!H.verifying || !H.pub || conn_get_state(H.pub) != CONN_UP)
+        return;
+    H.verifying = 0;
+    H.blind_errors = 0;
+    for (sub *s = registry_first(); s; s = s->next) {
+        if (s->in_flight)
+            s->verified = 1;
+        s->in_flight = 0;
+    }
+    for (sub *s = registry_first(); s; s = s->next) {
+        if (!s->suspended)
+            continue;
+        registry_resume(s);
+        if (!s->snapshot_id)
+            router_on_subscribe(s);
+        plan_soon();
+        return;
+    }
+}
+
+static void reject_want(sub *s, const decode_info *info)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg, "Upbit rejected %s %s%s (%s): %s", s->type_name, s->codes[0].code,
+             s->n_codes > 1 ? " …" : "", info->error_name, info->error_message);
+    log_warn("%s; dropping that subscription of '%s'", msg, s->owner->name);
+    upws_status *st = inbox_status_new(UPWS_STATUS_UPSTREAM_ERROR, info->error_name, msg);
+    st->sub_id = s->snapshot_id ? s->snapshot_id : s->id;
+    instance_status(s->owner, st);
+    instance_drop_id(s->owner, s->id);
+    registry_remove(s);
+}
+
+/* Upbit follows every error frame with a close. A frame that is not followed
+ * by a close is only logged (it rejected nothing); the close decides. */
+static void on_error_frame(const decode_info *info)
+{
+    H.upstream_errors++;
+    H.last_error = *info;
+    H.last_error_ns = util_mono_ns();
+    log_warn("public: Upbit error %s: %s", info->error_name, info->error_message);
+}
+
+/* Upbit names no culprit and closes the socket. One unverified want in the
+ * last request: it is the culprit. Several: hold them all back and re-admit
+ * them one request at a time, so the next error names exactly one. None:
+ * if it happens twice in a row, hold back everything the same way, so a
+ * bad want can never cause a reconnect loop. */
+static void on_upstream_error(const decode_info *info)
+{
+    size_t n = 0;
+    sub *only = NULL;
+    for (sub *s = registry_first(); s; s = s->next)
+        if (s->in_flight && !s->suspended)
+            n++, only = s;
+    H.verifying = 0;
+    lws_sul_cancel(&H.sul_verify);
+    if (n == 1) {
+        reject_want(only, info);
+        return;
+    }
+    if (n > 1) {
+        log_warn("Upbit error %s (%s) after a request with %zu new wants; re-admitting them one by one",
+                 info->error_name, info->error_message, suspend_suspects(0));
+        return;
+    }
+    if (++H.blind_errors >= 2)
+        log_warn("Upbit error %s (%s) again with no new want; re-admitting all %zu wants one by one",
+                 info->error_name, info->error_message, suspend_suspects(1));
+}
+
 /* Builds the request only when it can go out now, so a change made while
  * we waited for the rate limiter is always in it (nothing is lost). */
 static void plan_cb(lws_sorted_usec_list_t *sul)
@@ -83,6 +198,7 @@ static void plan_cb(lws_sorted_usec_list_t *sul)
     char *req = planner_next(&H.plan);
     if (!req)
         return;
+    mark_in_flight();
     log_info("public: sending request #%llu (%zu bytes)", (unsigned long long)H.plan.requests, strlen(req));
     log_debug("public: request %s", req);
     conn_send(H.pub, req);
@@ -120,7 +236,11 @@ static void on_up(conn *c, void *arg)
         /* Fresh snapshots follow the restored request; every subscriber
          * gets one again, and hears about the gap first. */
         registry_reset_snapshots();
-        tell_all(UPWS_STATUS_GAP, H.down_since_ns, util_wall_ns(), "public connection restored");
+        int64_t now = util_wall_ns();
+        char msg[96];
+        snprintf(msg, sizeof msg, "public connection restored after a %.1f s gap",
+                 (double)(now - H.down_since_ns) / 1e9);
+        tell_all(UPWS_STATUS_GAP, H.down_since_ns, now, msg);
     }
     H.was_up = 1;
     tell_all(UPWS_STATUS_UP, util_wall_ns(), 0, "public connection up");
@@ -129,9 +249,14 @@ static void on_up(conn *c, void *arg)
 
 static void on_down(conn *c, void *arg)
 {
-    (void)c, (void)arg;
+    (void)arg;
+    if (H.last_error_ns && conn_closed_by_peer(c) && util_mono_ns() - H.last_error_ns < 2000000000LL)
+        on_upstream_error(&H.last_error);
+    H.last_error_ns = 0;
     H.down_since_ns = util_wall_ns();
-    tell_all(UPWS_STATUS_DOWN, H.down_since_ns, 0, "public connection lost");
+    char msg[192];
+    snprintf(msg, sizeof msg, "public connection lost: %s", conn_down_reason(c));
+    tell_all(UPWS_STATUS_DOWN, H.down_since_ns, 0, msg);
 }
 
 static void on_sent(conn *c, void *arg)
@@ -152,8 +277,7 @@ static void on_frame(conn *c, const char *buf, size_t len, void *arg)
     decode_info info;
     decode_kind k = decode_frame(buf, len, util_wall_ns(), route_sink, NULL, &info);
     if (k == DECODE_ERROR) {
-        H.upstream_errors++;
-        log_warn("%s: Upbit error %s: %s", conn_name(c), info.error_name, info.error_message);
+        on_error_frame(&info);
     } else if (k == DECODE_BAD) {
         H.bad_frames++;
         if (H.bad_frames <= 10 || H.bad_frames % 1000 == 0)
@@ -545,6 +669,7 @@ static void teardown(void)
         conn_shutdown(H.pub);
     lws_sul_cancel(&H.sul_plan);
     lws_sul_cancel(&H.sul_tick);
+    lws_sul_cancel(&H.sul_verify);
     if (H.lws)
         lws_context_destroy(H.lws);
     H.lws = NULL;
@@ -580,7 +705,9 @@ int host_run(const char *config_path)
     conn_set_wake(NULL);
     cmdq_set_waker(wake_loop, NULL);
     conn_hooks hooks = {on_up, on_down, on_frame, on_sent};
-    H.pub = conn_new(H.lws, "public", H.cfg.public_url, &hooks, NULL, err, sizeof err);
+    conn_options opt = {(unsigned)H.cfg.ping_interval, (unsigned)H.cfg.stall_timeout,
+                        (unsigned)H.cfg.reconnect_max_ms};
+    H.pub = conn_new(H.lws, "public", H.cfg.public_url, &opt, &hooks, NULL, err, sizeof err);
     if (!H.pub) {
         log_error("%s: upbit.public_url: %s", H.cfg.path, err);
         teardown();

@@ -27,11 +27,10 @@ sub *registry_add(struct instance *owner, int64_t id, const char *type_name,
     s->snapshot_id = snapshot_id;
     s->n_codes = n_codes;
     s->codes = xcalloc(n_codes, sizeof *s->codes);
-    for (size_t i = 0; i < n_codes; i++) {
+    for (size_t i = 0; i < n_codes; i++)
         snprintf(s->codes[i].code, sizeof s->codes[i].code, "%s", codes[i]);
-        s->codes[i].stream = streams_get(s->type_name, codes[i], s->level);
-        streams_add_ref(s->codes[i].stream, s, i, snapshot_id == 0);
-    }
+    s->suspended = 1;
+    registry_resume(s);
     s->next = registry_head;
     registry_head = s;
     registry_n++;
@@ -55,8 +54,7 @@ void registry_remove(sub *s)
     if (!*pp)
         return;
     *pp = s->next;
-    for (size_t i = 0; i < s->n_codes; i++)
-        streams_remove_ref(s->codes[i].stream, s, i, s->snapshot_id == 0);
+    registry_suspend(s);
     free(s->codes);
     free(s);
     registry_n--;
@@ -76,6 +74,32 @@ size_t registry_remove_owner(struct instance *owner)
         s = next;
     }
     return n;
+}
+
+void registry_suspend(sub *s)
+{
+    if (s->suspended)
+        return;
+    for (size_t i = 0; i < s->n_codes; i++) {
+        streams_remove_ref(s->codes[i].stream, s, i, s->snapshot_id == 0);
+        s->codes[i].stream = NULL;
+    }
+    s->suspended = 1;
+    s->in_flight = 0;
+    registry_gen++;
+}
+
+void registry_resume(sub *s)
+{
+    if (!s->suspended)
+        return;
+    for (size_t i = 0; i < s->n_codes; i++) {
+        s->codes[i].stream = streams_get(s->type_name, s->codes[i].code, s->level);
+        s->codes[i].got_snapshot = 0;
+        streams_add_ref(s->codes[i].stream, s, i, s->snapshot_id == 0);
+    }
+    s->suspended = 0;
+    registry_gen++;
 }
 
 void registry_reset_snapshots(void)

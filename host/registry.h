@@ -33,6 +33,9 @@ typedef struct sub {
     int64_t snapshot_id;     /* > 0: a one-off snapshot request */
     int64_t deadline_ns;     /* one-off snapshot: give up after this (monotonic) */
     uint8_t sent;            /* one-off snapshot: already in a sent request */
+    uint8_t verified;        /* was in a request Upbit accepted */
+    uint8_t in_flight;       /* unverified, in the request just sent: a suspect if Upbit errs */
+    uint8_t suspended;       /* held back while the host finds which want Upbit rejects */
     size_t n_codes, n_answered;
     sub_code *codes;
     struct sub *next;
@@ -46,6 +49,9 @@ sub *registry_find(struct instance *owner, int64_t id);
 void registry_remove(sub *s);
 /* The unload sweep: removes every sub and snapshot request of `owner`; returns how many. */
 size_t registry_remove_owner(struct instance *owner);
+/* Unlinks a sub from its streams (it leaves the request) / links it back. */
+void registry_suspend(sub *s);
+void registry_resume(sub *s);
 /* Every sub loses its snapshot mark: after a reconnect each plugin gets a fresh one. */
 void registry_reset_snapshots(void);
 sub *registry_first(void);

@@ -149,3 +149,25 @@ int csv_row_append(const csv_columns *c, const upws_host_api *api, const upws_ev
     }
     return csv_buf_put(out, "\n", 1);
 }
+
+int csv_gap_row_append(const csv_columns *c, const char *type_name, const char *code,
+                       int64_t ts_ms, const char *marker, csv_buf *out)
+{
+    char ts[24];
+    int tl = snprintf(ts, sizeof ts, "%lld", (long long)ts_ms);
+    if (csv_put_text(out, type_name, strlen(type_name)) != 0 || csv_buf_put(out, ",", 1) != 0 ||
+        csv_put_text(out, code, strlen(code)) != 0)
+        return -1;
+    for (size_t i = 2; i < c->n; i++) {
+        if (csv_buf_put(out, ",", 1) != 0)
+            return -1;
+        int rc = 0;
+        if (strcmp(c->names[i], "timestamp") == 0)
+            rc = csv_buf_put(out, ts, (size_t)tl);
+        else if (strcmp(c->names[i], "stream_type") == 0)
+            rc = csv_buf_put(out, marker, strlen(marker));
+        if (rc != 0)
+            return -1;
+    }
+    return csv_buf_put(out, "\n", 1);
+}

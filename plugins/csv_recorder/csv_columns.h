@@ -39,4 +39,10 @@ void csv_columns_free(csv_columns *c);
 int csv_row_append(const csv_columns *c, const upws_host_api *api, const upws_event *ev,
                    csv_buf *out, csv_buf *scratch);
 
+/* Append one gap marker row: type, code, `timestamp` = ts_ms and
+ * `stream_type` = marker ("GAP_BEGIN" / "GAP_END"); every other cell empty,
+ * so a reader sees at a glance that the data is not continuous there. */
+int csv_gap_row_append(const csv_columns *c, const char *type_name, const char *code,
+                       int64_t ts_ms, const char *marker, csv_buf *out);
+
 #endif

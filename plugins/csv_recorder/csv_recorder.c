@@ -465,6 +465,25 @@ static void rec_on_timer(void *self, int64_t timer_id)
     }
 }
 
+/* Two rows per stream recorded so far: GAP_BEGIN at the loss, GAP_END at the
+ * restore. Streams with no row yet have no discontinuity to mark. */
+static void mark_gap(recorder *r, int64_t since_ms, int64_t until_ms)
+{
+    for (size_t i = 0; i < r->n_slots; i++) {
+        stream *s = r->slots[i];
+        if (!s || s->file.day == INT64_MIN)
+            continue;
+        csv_file *f = &s->file;
+        const csv_columns *c = &r->cols[s->kind];
+        size_t mark = f->buf.len;
+        if (csv_gap_row_append(c, s->type_name, s->code, since_ms, "GAP_BEGIN", &f->buf) != 0 ||
+            csv_gap_row_append(c, s->type_name, s->code, until_ms, "GAP_END", &f->buf) != 0) {
+            f->buf.len = mark;
+            csv_file_dropped(f, &r->env, 2);
+        }
+    }
+}
+
 static void rec_on_status(void *self, const upws_status *st)
 {
     recorder *r = self;
@@ -472,8 +491,9 @@ static void rec_on_status(void *self, const upws_status *st)
         return;
     switch (st->kind) {
     case UPWS_STATUS_GAP:
-        LOG(r, UPWS_LOG_INFO, "data gap of %.3f s (not marked in the files yet)",
+        LOG(r, UPWS_LOG_INFO, "data gap of %.3f s: marking it in every open file",
             (double)(st->until_ns - st->since_ns) / 1e9);
+        mark_gap(r, st->since_ns / 1000000, st->until_ns / 1000000);
         break;
     case UPWS_STATUS_DROPPED:
         LOG(r, UPWS_LOG_WARN, "%llu events were dropped before reaching the recorder",
