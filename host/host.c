@@ -6,6 +6,8 @@
 #include "decode.h"
 #include "instance.h"
 #include "loader.h"
+#include "markets.h"
+#include "rest.h"
 #include "log.h"
 #include "planner.h"
 #include "registry.h"
@@ -25,6 +27,11 @@
 /* Upbit answers a bad request with an error frame within milliseconds and
  * sends no acknowledgement otherwise: silence this long means accepted. */
 #define VERIFY_AFTER_US 1500000
+/* The market list is refreshed this often, retried sooner after a failure,
+ * and the first request waits for it at most this long. */
+#define MARKETS_REFRESH_NS 600000000000LL
+#define MARKETS_RETRY_NS 30000000000LL
+#define MARKETS_WAIT_NS 3000000000LL
 
 typedef struct host_timer {
     lws_sorted_usec_list_t sul;
@@ -46,6 +53,9 @@ static struct {
     int verifying;                /* a request with unverified wants is out */
     int blind_errors;             /* consecutive errors no new want explains */
     decode_info last_error;       /* the error frame awaiting the close that confirms it */
+    int markets_pending;          /* the first market list request is out */
+    int64_t markets_next_ns;      /* monotonic time of the next refresh */
+    int64_t started_ns;           /* monotonic */
     int64_t last_error_ns;        /* monotonic; 0 = none pending */
     int plan_scheduled;
     int was_up;                   /* the public socket has been up before */
@@ -187,6 +197,13 @@ static void plan_cb(lws_sorted_usec_list_t *sul)
     H.plan_scheduled = 0;
     if (!H.pub || !conn_ready(H.pub))
         return;  /* on_up / on_sent call plan_soon again */
+    /* Checking codes against the market list first saves Upbit a request
+     * full of codes it would silently ignore; never wait long for it. */
+    if (H.markets_pending && util_mono_ns() - H.started_ns < MARKETS_WAIT_NS) {
+        H.plan_scheduled = 1;
+        lws_sul_schedule(H.lws, 0, &H.sul_plan, plan_cb, 50000);
+        return;
+    }
     ratelimit *rl = conn_ratelimit(H.pub);
     int64_t wait = ratelimit_wait_ns(rl, util_mono_ns());
     if (wait > 0) {
@@ -389,6 +406,100 @@ static instance *find_instance(const char *name)
     return NULL;
 }
 
+/* ------------------------------------------------------------ market list */
+
+static void tell_unknown(sub *s, const char *code)
+{
+    char msg[128];
+    snprintf(msg, sizeof msg, "unknown market code %s (not in the exchange's market list)", code);
+    log_warn("plugin instance '%s': %s %s", s->owner->name, s->type_name, msg);
+    upws_status *st = inbox_status_new(UPWS_STATUS_UNSERVED, NULL, msg);
+    st->sub_id = s->snapshot_id ? s->snapshot_id : s->id;
+    instance_status(s->owner, st);
+}
+
+/* Keeps the listed codes of a want; tells the plugin about the others.
+ * Returns how many codes remain (compacted in place). */
+static size_t filter_codes(sub *probe, char **codes, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (markets_known(codes[i]) == 0) {
+            tell_unknown(probe, codes[i]);
+            free(codes[i]);
+            continue;
+        }
+        codes[k++] = codes[i];
+    }
+    return k;
+}
+
+/* A list that arrives after subscriptions were registered (the first one,
+ * or a refresh after a delisting) re-checks them: a want is rebuilt without
+ * its unlisted codes, keeping what each subscriber has already been given. */
+static void recheck_subs(void)
+{
+    sub *s = registry_first();
+    while (s) {
+        sub *next = s->next;
+        size_t unknown = 0;
+        for (size_t i = 0; i < s->n_codes; i++)
+            unknown += markets_known(s->codes[i].code) == 0;
+        if (unknown) {
+            char **codes = xcalloc(s->n_codes, sizeof *codes);
+            uint8_t *got = xcalloc(s->n_codes, 1);
+            size_t k = 0;
+            for (size_t i = 0; i < s->n_codes; i++) {
+                if (markets_known(s->codes[i].code) == 0) {
+                    tell_unknown(s, s->codes[i].code);
+                    continue;
+                }
+                got[k] = s->codes[i].got_snapshot;
+                codes[k++] = s->codes[i].code;
+            }
+            if (k) {
+                sub *n = registry_add(s->owner, s->id, s->type_name, codes, k, s->depth, s->level,
+                                      s->delivery, s->snapshot_id);
+                n->deadline_ns = s->deadline_ns;
+                for (size_t i = 0; i < k; i++)
+                    n->codes[i].got_snapshot = got[i];
+            } else {
+                instance_drop_id(s->owner, s->snapshot_id ? s->snapshot_id : s->id);
+            }
+            free(codes);
+            free(got);
+            registry_remove(s);
+            plan_soon();
+        }
+        s = next;
+    }
+}
+
+static void markets_done(int status, const char *body, size_t len, void *arg)
+{
+    (void)arg;
+    H.markets_pending = 0;
+    int n = status == 200 ? markets_load(body, len) : -1;
+    if (n < 0) {
+        log_warn("market list unavailable (%s %d%s%.*s); subscriptions are not checked against it",
+                 status < 0 ? "error" : "HTTP", status, status < 0 ? ": " : "", status < 0 ? (int)len : 0, body);
+        H.markets_next_ns = util_mono_ns() + MARKETS_RETRY_NS;
+        return;
+    }
+    log_info("market list: %d markets", n);
+    H.markets_next_ns = util_mono_ns() + MARKETS_REFRESH_NS;
+    recheck_subs();
+}
+
+static void markets_fetch(void)
+{
+    H.markets_next_ns = util_mono_ns() + MARKETS_RETRY_NS;  /* until it answers */
+    if (!H.cfg.rest_url || rest_get(H.lws, H.cfg.rest_url, "/v1/market/all", markets_done, NULL) != 0) {
+        H.markets_pending = 0;
+        log_warn("market list: cannot request it from %s", H.cfg.rest_url ? H.cfg.rest_url : "(no rest_url)");
+    }
+}
+
 /* ---------------------------------------------------------------- commands */
 
 static int accepts_commands(const instance *inst)
@@ -400,6 +511,13 @@ static void apply_subscribe(cmd *c, int snapshot)
 {
     if (!accepts_commands(c->inst))
         return;
+    sub probe = {.id = snapshot ? 0 : c->id, .snapshot_id = snapshot ? c->id : 0, .owner = c->inst};
+    snprintf(probe.type_name, sizeof probe.type_name, "%s", c->type_name);
+    c->n_codes = filter_codes(&probe, c->codes, c->n_codes);
+    if (c->n_codes == 0) {
+        instance_drop_id(c->inst, c->id);
+        return;
+    }
     sub *s = registry_add(c->inst, c->id, c->type_name, c->codes, c->n_codes, c->depth, c->level,
                           c->delivery, snapshot ? c->id : 0);
     if (!snapshot) {
@@ -547,6 +665,8 @@ static void tick_cb(lws_sorted_usec_list_t *sul)
 {
     (void)sul;
     router_expire_snapshots(util_mono_ns());
+    if (!H.stopping && !H.markets_pending && util_mono_ns() > H.markets_next_ns)
+        markets_fetch();
     int64_t now = util_wall_ns();
     int every = H.cfg.summary_interval;
     if (every > 0 && now - H.last_summary_ns >= (int64_t)every * 1000000000)
@@ -585,6 +705,7 @@ static void lws_log_emit(int level, const char *line)
 
 static const struct lws_protocols host_protocols[] = {
     {"upws-upbit", conn_callback, 0, 65536, 0, NULL, 0},
+    {"upws-rest", rest_callback, 0, 4096, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -681,6 +802,7 @@ static void teardown(void)
         c = next;
     }
     streams_clear();
+    markets_clear();
     planner_free(&H.plan);
     loader_shutdown();
     config_free(&H.cfg);
@@ -717,6 +839,9 @@ int host_run(const char *config_path)
              H.cfg.n_plugins);
     for (size_t i = 0; i < H.cfg.n_plugins; i++)
         start_instance(&H.cfg, i);
+    H.started_ns = util_mono_ns();
+    H.markets_pending = 1;
+    markets_fetch();
     conn_start(H.pub);
     H.last_summary_ns = util_wall_ns();
     lws_sul_schedule(H.lws, 0, &H.sul_tick, tick_cb, 1000000);

@@ -5,6 +5,7 @@
 #include "instance.h"
 #include "loader.h"
 #include "log.h"
+#include "template.h"
 
 #include <libwebsockets.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@ static int usage(FILE *out)
             "usage: upws run -c FILE          run the host with this config\n"
             "       upws check -c FILE        validate the config and its plugins, connect nothing\n"
             "       upws plugin-info FILE.so  show a plugin's descriptor (no plugin code runs)\n"
+            "       upws new-plugin NAME [DIR] create a plugin project (CMake, C, YAML) in DIR (default ./NAME)\n"
             "       upws version              print versions\n");
     return out == stdout ? 0 : 2;
 }
@@ -125,6 +127,8 @@ int main(int argc, char **argv)
         return usage(stdout);
     if (strcmp(verb, "plugin-info") == 0)
         return argc == 3 ? cmd_plugin_info(argv[2]) : usage(stderr);
+    if (strcmp(verb, "new-plugin") == 0)
+        return argc == 3 || argc == 4 ? template_new_plugin(argv[2], argc == 4 ? argv[3] : NULL) : usage(stderr);
     const char *cfg = config_arg(argc, argv);
     if (!cfg) {
         fprintf(stderr, "upws %s: missing -c FILE\n", verb);

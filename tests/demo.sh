@@ -18,6 +18,7 @@ done
 PORT=$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\).*/\1/p' "$MOCKOUT")
 rm -f "$MOCKOUT"
 export UPWS_DEMO_URL="ws://127.0.0.1:$PORT/websocket/v1"
+export UPWS_DEMO_REST="http://127.0.0.1:$PORT"
 echo "mock exchange on 127.0.0.1:$PORT; CSV files under $UPWS_DEMO_DATA; Ctrl-C to stop"
 
 "$BUILD/upws" run -c config/demo.yaml &

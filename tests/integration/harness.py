@@ -116,7 +116,8 @@ def yaml_list(items):
 def write_config(path, url, instances, extra="", dirs=None):
     """instances: list of (name, plugin, dict of config) with scalar/list values."""
     dirs = dirs or [PLUGINS, FIXTURES]
-    lines = ["upbit:", "  public_url: %s" % url, "log:", "  level: debug",
+    rest = url.replace("ws://", "http://").split("/websocket")[0]
+    lines = ["upbit:", "  public_url: %s" % url, "  rest_url: %s" % rest, "log:", "  level: debug",
              "  summary_interval: 1", "plugin_dirs: [%s]" % ", ".join(dirs), extra, "plugins:"]
     for name, plugin, cfg in instances:
         lines.append("  - name: %s" % name)

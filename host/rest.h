@@ -1,0 +1,26 @@
+/*
+ * rest.h — small REST GET client on the loop's lws context.
+ *
+ * Used for Upbit's public REST calls (the market list). Requests run on the
+ * loop thread without blocking it; the callback gets the status and the
+ * whole body (borrowed for the call). Never sends an Origin header.
+ * Thread: loop only.
+ */
+#ifndef UPWS_REST_H
+#define UPWS_REST_H
+
+#include <libwebsockets.h>
+#include <stddef.h>
+
+/* status: the HTTP status, or -1 when no response arrived (reason in body). */
+typedef void (*rest_done_fn)(int status, const char *body, size_t len, void *arg);
+
+/* GET base_url + path. Returns 0 when started (fn will be called exactly
+ * once), -1 when it could not start (fn is not called). */
+int rest_get(struct lws_context *ctx, const char *base_url, const char *path, rest_done_fn fn,
+             void *arg);
+
+/* The lws protocol callback for REST sockets (protocol name "upws-rest"). */
+int rest_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
+
+#endif
