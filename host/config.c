@@ -945,7 +945,7 @@ int config_load(const char *path, config *out, char *err, size_t errlen)
     out->summary_interval = DEFAULT_SUMMARY;
     out->ping_interval = 20;
     out->stall_timeout = 45;
-    out->reconnect_max_ms = 1000;
+    out->reconnect_max_ms = 500;
     int rc = config_parse(&ctx, out);
     free((char *)ctx.text);
     free(ctx.basedir);

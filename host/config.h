@@ -41,7 +41,7 @@ typedef struct config {
     char *secret_key;      /* NULL when not configured; both or neither */
     int ping_interval;     /* seconds of silence before a protocol ping (1..30), default 20 */
     int stall_timeout;     /* seconds without data or pong = dead socket, default 45 */
-    int reconnect_max_ms;  /* reconnect delay cap after ordinary failures, default 1000 */
+    int reconnect_max_ms;  /* reconnect delay cap after ordinary failures, default 500 */
     /* admin: */
     char *admin_listen;    /* default 127.0.0.1:9380 */
     /* log: */

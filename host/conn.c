@@ -16,8 +16,9 @@
 #define EPISODE_LOG_NS 30000000000LL
 
 /* Ordinary failures: the first retry is fast, then exponential up to the
- * configured cap (default 1 s: reconnecting once a second costs the exchange
- * nothing and brings data back within a second of it returning). */
+ * configured cap (default 500 ms: two attempts a second cost the exchange
+ * nothing, stay far under its 5 connects/s, and bring data back within a
+ * second of it returning). Refusals back off much further (below). */
 static const uint32_t conn_backoff_ms[] = {100, 200, 400, 800, 1600, 3200, 6400, 12800, 25600};
 
 /* Connection attempts across all sockets: at most 5 per second (Upbit's

@@ -47,10 +47,10 @@ def wait_for(pred, timeout, step=0.05):
 
 
 class Mock:
-    def __init__(self, workdir, *args):
+    def __init__(self, workdir, *args, port=0):
         self.log = os.path.join(workdir, "mock.jsonl")
-        self.out = open(os.path.join(workdir, "mock.stderr"), "w")
-        self.proc = subprocess.Popen([MOCK, "--port", "0", "--log", self.log, *args],
+        self.out = open(os.path.join(workdir, "mock.stderr"), "a")
+        self.proc = subprocess.Popen([MOCK, "--port", str(port), "--log", self.log, *args],
                                      stdout=subprocess.PIPE, stderr=self.out, text=True)
         line = self.proc.stdout.readline()
         m = re.search(r"listening on 127\.0\.0\.1:(\d+)", line)
@@ -71,6 +71,13 @@ class Mock:
 
     def opens(self):
         return [r for r in self.records() if r.get("ev") == "open"]
+
+    def ctl(self, action):
+        """GET /ctl/<action> on the mock; returns the HTTP status."""
+        import urllib.request
+        url = "http://127.0.0.1:%d/ctl/%s" % (self.port, action)
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status
 
     def stop(self):
         if self.proc.poll() is None:
@@ -165,3 +172,35 @@ def run(*args, env=None):
     """Runs a upws command to completion; returns (exit code, stdout, stderr)."""
     p = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=30, env=env)
     return p.returncode, p.stdout, p.stderr
+
+
+def max_in_window(times, window):
+    """Largest number of timestamps within any half-open window of that length."""
+    times = sorted(times)
+    best, j = 0, 0
+    for i, t in enumerate(times):
+        while t - times[j] >= window:
+            j += 1
+        best = max(best, i - j + 1)
+    return best
+
+
+def trade_truth(path):
+    truth = {}
+    try:
+        with open(path) as f:
+            for line in f:
+                code, sid = line.split()
+                truth.setdefault(code, []).append(sid)
+    except FileNotFoundError:
+        pass
+    return truth
+
+
+def check_against_truth(name, got, truth_ids):
+    """got: sequential_ids a consumer recorded, in order. Every trade the
+    exchange made between the first and last of them must be there once, in order."""
+    if not got or got[0] not in truth_ids or got[-1] not in truth_ids:
+        return check(False, "%s: recorded trades found in the exchange's trade log (%d rows)" % (name, len(got)))
+    span = truth_ids[truth_ids.index(got[0]):truth_ids.index(got[-1]) + 1]
+    return check(got == span, "%s: no trade missing or twice vs the exchange (%d rows, %d made)" % (name, len(got), len(span)))
