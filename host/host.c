@@ -87,6 +87,14 @@ static void verify_cb(lws_sorted_usec_list_t *sul);
 
 /* Wants not yet seen accepted go out with this request: if Upbit answers
  * with an error frame, they are the suspects. */
+static int any_suspended(void)
+{
+    for (sub *s = registry_first(); s; s = s->next)
+        if (s->suspended)
+            return 1;
+    return 0;
+}
+
 static void mark_in_flight(void)
 {
     int any = 0;
@@ -97,7 +105,7 @@ static void mark_in_flight(void)
         any = 1;
     }
     H.verifying = any;
-    if (any)
+    if (any || any_suspended())
         lws_sul_schedule(H.lws, 0, &H.sul_verify, verify_cb, VERIFY_AFTER_US);
 }
 
@@ -114,18 +122,22 @@ static size_t suspend_suspects(int all)
     return n;
 }
 
-/* No error came: what was sent is accepted. Then re-admit one held-back want. */
+/* No error came: what was sent is accepted. Then re-admit one held-back
+ * want; the next check comes with the request that carries it (or after
+ * the same delay when its streams were already wanted and nothing is sent). */
 static void verify_cb(lws_sorted_usec_list_t *sul)
 {
     (void)sul;
-    if (!H.verifying || !H.pub || conn_get_state(H.pub) != CONN_UP)
+    if (!H.pub || conn_get_state(H.pub) != CONN_UP)
         return;
-    H.verifying = 0;
-    H.blind_errors = 0;
-    for (sub *s = registry_first(); s; s = s->next) {
-        if (s->in_flight)
-            s->verified = 1;
-        s->in_flight = 0;
+    if (H.verifying) {
+        H.verifying = 0;
+        H.blind_errors = 0;
+        for (sub *s = registry_first(); s; s = s->next) {
+            if (s->in_flight)
+                s->verified = 1;
+            s->in_flight = 0;
+        }
     }
     for (sub *s = registry_first(); s; s = s->next) {
         if (!s->suspended)
@@ -134,6 +146,7 @@ static void verify_cb(lws_sorted_usec_list_t *sul)
         if (!s->snapshot_id)
             router_on_subscribe(s);
         plan_soon();
+        lws_sul_schedule(H.lws, 0, &H.sul_verify, verify_cb, VERIFY_AFTER_US);
         return;
     }
 }

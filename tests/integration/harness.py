@@ -204,3 +204,26 @@ def check_against_truth(name, got, truth_ids):
         return check(False, "%s: recorded trades found in the exchange's trade log (%d rows)" % (name, len(got)))
     span = truth_ids[truth_ids.index(got[0]):truth_ids.index(got[-1]) + 1]
     return check(got == span, "%s: no trade missing or twice vs the exchange (%d rows, %d made)" % (name, len(got), len(span)))
+
+
+def check_segments_against_truth(name, rows, truth_ids):
+    """rows: CSV trade rows in file order, gap marker rows included. Between
+    markers the data must be continuous: each segment is an exact run of the
+    exchange's trades (nothing missing, nothing twice, in order); trades may
+    be missing only where a GAP_BEGIN/GAP_END pair says so."""
+    segments, cur = [], []
+    for r in rows:
+        if r["stream_type"].startswith("GAP"):
+            if cur:
+                segments.append(cur)
+            cur = []
+        else:
+            cur.append(r["sequential_id"])
+    if cur:
+        segments.append(cur)
+    ids = [i for seg in segments for i in seg]
+    ok = len(ids) == len(set(ids)) and all(
+        seg[0] in truth_ids and seg[-1] in truth_ids and
+        truth_ids[truth_ids.index(seg[0]):truth_ids.index(seg[-1]) + 1] == seg for seg in segments)
+    return check(ok, "%s: each of %d segment(s) between gap markers is continuous; no trade twice (%d rows)"
+                 % (name, len(segments), len(ids)))

@@ -70,6 +70,12 @@ struct mock_stats {
     uint64_t bytes_sent;
     uint64_t refused;
     uint64_t dropped_slow;
+    uint64_t rest_requests;
+};
+
+/* Trailing-window message counts of one connection, this message included. */
+struct msg_counts {
+    unsigned in_1s, in_60s;
 };
 
 struct conn;
@@ -84,7 +90,11 @@ struct mock_state {
     unsigned nconns;
     uint64_t next_conn_id;
     bool stalled;
-    int64_t refuse_until_ms;
+    int64_t refuse_until_ms;     /* /ctl/refuse: upgrades get 429 until then */
+    int refuse_retry_after;      /* Retry-After seconds on those 429s; -1 = none */
+    int64_t down_until_ms;       /* /ctl/down: upgrades get 503 until then */
+    int64_t rest_fail_until_ms;  /* /ctl/rest-fail: REST answers 500 */
+    int64_t rest_429_until_ms;   /* /ctl/rest-429: REST answers 429 */
     int64_t connect_times[MOCK_CONNECT_BURST];
     unsigned connect_head;
     struct mock_stats stats;

@@ -52,8 +52,9 @@ bool conn_has_output(const struct conn *c);
 /* Builds the next frame (with LWS_PRE headroom) in a shared buffer. */
 unsigned char *conn_next_frame(struct conn *c, size_t *len, bool *text);
 
-/* True if one more client message breaks the 5/s or 100/min budget. */
-bool conn_rate_exceeded(struct conn *c, int64_t now_ms);
+/* Records one client message; fills its trailing 1 s / 60 s counts and
+ * returns true if it breaks the 5/s or 100/min budget. */
+bool conn_rate_note(struct conn *c, int64_t now_ms, struct msg_counts *counts);
 
 /* Error frame, then close(1000) after MOCK_ERROR_CLOSE_MS. */
 void conn_fail(struct conn *c, const char *name, const char *message);

@@ -1,6 +1,24 @@
-/* /ctl/drop, /ctl/stall, /ctl/resume, /ctl/garbage (malformed, unknown type,
- * non-JSON, an error frame, 4096-deep nesting, a 5 MiB frame), /ctl/refuse?secs=N,
- * /ctl/stats. Everything else on plain HTTP is a 404. */
+/* Fault injection over plain HTTP on the mock's own port (GET, any client):
+ *
+ *   /ctl/drop                  close every WebSocket abruptly (no close frame)
+ *   /ctl/stall                 stop reading and writing (no pongs, no data)
+ *   /ctl/resume                end a stall
+ *   /ctl/garbage               send every socket: truncated JSON, an unknown type,
+ *                              non-JSON binary, an error frame (no close),
+ *                              4096-deep nesting, invalid UTF-8 inside a JSON
+ *                              string, a valid 2 MiB ticker without a code, and a
+ *                              5 MiB frame
+ *   /ctl/refuse?secs=N[&retry_after=S]
+ *                              answer upgrades 429 for N s (default 5), with
+ *                              "Retry-After: S" when given; secs=0 ends it
+ *   /ctl/down?secs=N           exchange down for N s (default 5): drop every
+ *                              socket now and answer upgrades 503 until then
+ *   /ctl/rest-fail?secs=N      REST (/v1/...) answers 500 for N s (default 5)
+ *   /ctl/rest-429?secs=N       REST answers 429 too_many_requests for N s
+ *   /ctl/stats                 counters and current fault state as JSON
+ *
+ * Every call is logged as {"ev":"ctl","action":...}; a malformed argument is
+ * a 400 and changes nothing. Unknown actions are a 404. */
 #include "mock_ctl.h"
 
 #include <stdio.h>
@@ -11,25 +29,11 @@
 
 #include "mock.h"
 #include "mock_conn.h"
+#include "mock_http.h"
 #include "mock_log.h"
 
-int http_reply(struct lws *wsi, unsigned status, const char *body)
-{
-    unsigned char buf[LWS_PRE + 512];
-    unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 1;
-    size_t len = strlen(body);
-    if (lws_add_http_common_headers(wsi, status, "application/json", len, &p, end))
-        return -1;
-    if (lws_finalize_write_http_header(wsi, start, &p, end))
-        return -1;
-    unsigned char *b = malloc(LWS_PRE + len + 1);
-    if (!b)
-        return -1;
-    memcpy(b + LWS_PRE, body, len);
-    int n = lws_write(wsi, b + LWS_PRE, len, LWS_WRITE_HTTP_FINAL);
-    free(b);
-    return n < (int)len ? -1 : 0;
-}
+#define MAX_FAULT_SECS 86400
+#define DEFAULT_FAULT_SECS 5
 
 static void ctl_drop(void)
 {
@@ -50,62 +54,137 @@ static void ctl_stall(bool stall)
     }
 }
 
+#define PAD_HEAD "{\"type\":\"ticker\",\"pad\":\""
+#define PAD_OVERHEAD (sizeof(PAD_HEAD) - 1 + 2)
+
+/* PAD_HEAD, pad_len bytes of fill, "}: valid JSON, a ticker with no code. */
+static char *padded_ticker(size_t pad_len, char fill, size_t *len)
+{
+    size_t h = sizeof(PAD_HEAD) - 1;
+    *len = pad_len + PAD_OVERHEAD;
+    char *s = malloc(*len);
+    if (!s)
+        return NULL;
+    memcpy(s, PAD_HEAD, h);
+    memset(s + h, fill, pad_len);
+    memcpy(s + h + pad_len, "\"}", 2);
+    return s;
+}
+
+static void enqueue_all(const void *data, size_t len, unsigned flags)
+{
+    if (!data)
+        return;
+    for (struct conn *c = g_mock.conns; c; c = c->next)
+        conn_enqueue(c, data, len, flags);
+}
+
 static void ctl_garbage(void)
 {
     static const char truncated[] = "{\"type\":\"ticker\",\"code\":";
     static const char unknown[] =
         "{\"type\":\"mystery\",\"code\":\"KRW-BTC\",\"timestamp\":0,\"stream_type\":\"REALTIME\"}";
     static const unsigned char binary[] = {0x00, 0xff, 0xfe, 'g', 'a', 'r', 'b', 0x80, 0x01};
+    /* Sent as a binary frame like all Upbit data, so only the JSON layer sees it. */
+    static const char bad_utf8[] = "{\"type\":\"ticker\",\"code\":\"KRW-\xff\xfe\"}";
     /* An error frame without the close Upbit would send, to see it counted. */
     static const char error[] = "{\"error\":{\"message\":\"test\",\"name\":\"INVALID_PARAM\"}}";
-    /* Larger than any client should buffer (upws caps a message at 4 MiB). */
-    size_t big_len = 5u << 20;
-    char *big = malloc(big_len);
-    if (big) {
-        memset(big, ' ', big_len);
-        memcpy(big, "{\"type\":\"ticker\",\"pad\":\"", 25);
-        memcpy(big + big_len - 2, "\"}", 2);
-    }
     char nested[4096];
     memset(nested, '[', sizeof nested);
-    for (struct conn *c = g_mock.conns; c; c = c->next) {
-        conn_enqueue(c, truncated, sizeof(truncated) - 1, 0);
-        conn_enqueue(c, unknown, sizeof(unknown) - 1, 0);
-        conn_enqueue(c, binary, sizeof(binary), 0);
-        conn_enqueue(c, error, sizeof(error) - 1, QF_TEXT);
-        conn_enqueue(c, nested, sizeof nested, 0);
-        if (big)
-            conn_enqueue(c, big, big_len, 0);
-    }
+    /* 2 MiB is under upws's 4 MiB message cap: it must be parsed and dropped;
+     * 5 MiB is over it: it must be skipped. */
+    size_t mid_len, big_len;
+    char *mid = padded_ticker(2u << 20, 'x', &mid_len);
+    char *big = padded_ticker((5u << 20) - PAD_OVERHEAD, ' ', &big_len);
+    enqueue_all(truncated, sizeof(truncated) - 1, 0);
+    enqueue_all(unknown, sizeof(unknown) - 1, 0);
+    enqueue_all(binary, sizeof(binary), 0);
+    enqueue_all(bad_utf8, sizeof(bad_utf8) - 1, 0);
+    enqueue_all(error, sizeof(error) - 1, QF_TEXT);
+    enqueue_all(nested, sizeof nested, 0);
+    enqueue_all(mid, mid_len, 0);
+    enqueue_all(big, big_len, 0);
+    free(mid);
     free(big);
+}
+
+static int bad_arg(struct lws *wsi, const char *name)
+{
+    char body[128];
+    snprintf(body, sizeof(body), "{\"error\":\"bad argument %s\"}", name);
+    return http_reply(wsi, 400, body);
+}
+
+/* secs=N (default 5) as an absolute deadline; -1 when malformed. */
+static int fault_secs(struct lws *wsi, long *secs)
+{
+    *secs = DEFAULT_FAULT_SECS;
+    return http_arg_int(wsi, "secs", 0, MAX_FAULT_SECS, secs) < 0 ? -1 : 0;
+}
+
+static int reply_window(struct lws *wsi, const char *key, long secs)
+{
+    char body[96];
+    snprintf(body, sizeof(body), "{\"ok\":true,\"%s\":%ld}", key, secs);
+    return http_reply(wsi, 200, body);
 }
 
 static int ctl_refuse(struct lws *wsi)
 {
-    char arg[64];
-    int secs = 5;
-    if (lws_get_urlarg_by_name(wsi, "secs=", arg, sizeof(arg)))
-        secs = atoi(arg + 5);
-    if (secs < 0)
-        secs = 0;
-    g_mock.refuse_until_ms = mock_now_ms() + (int64_t)secs * 1000;
-    char body[96];
-    snprintf(body, sizeof(body), "{\"ok\":true,\"refuse_secs\":%d}", secs);
+    long secs, retry_after = -1;
+    if (fault_secs(wsi, &secs))
+        return bad_arg(wsi, "secs");
+    if (http_arg_int(wsi, "retry_after", 0, MAX_FAULT_SECS, &retry_after) < 0)
+        return bad_arg(wsi, "retry_after");
+    g_mock.refuse_until_ms = mock_now_ms() + secs * 1000;
+    g_mock.refuse_retry_after = (int)retry_after;
+    char body[128];
+    snprintf(body, sizeof(body), "{\"ok\":true,\"refuse_secs\":%ld,\"retry_after\":%ld}",
+             secs, retry_after);
     return http_reply(wsi, 200, body);
+}
+
+static int ctl_down(struct lws *wsi)
+{
+    long secs;
+    if (fault_secs(wsi, &secs))
+        return bad_arg(wsi, "secs");
+    g_mock.down_until_ms = mock_now_ms() + secs * 1000;
+    ctl_drop();
+    return reply_window(wsi, "down_secs", secs);
+}
+
+static int ctl_rest_fault(struct lws *wsi, int64_t *until, const char *key)
+{
+    long secs;
+    if (fault_secs(wsi, &secs))
+        return bad_arg(wsi, "secs");
+    *until = mock_now_ms() + secs * 1000;
+    return reply_window(wsi, key, secs);
+}
+
+static const char *yes(bool b)
+{
+    return b ? "true" : "false";
 }
 
 static int ctl_stats(struct lws *wsi)
 {
-    char body[400];
+    char body[640];
     const struct mock_stats *s = &g_mock.stats;
+    int64_t now = mock_now_ms();
     snprintf(body, sizeof(body),
              "{\"connections\":%u,\"connections_total\":%llu,\"requests\":%llu,"
              "\"frames_sent\":%llu,\"bytes_sent\":%llu,\"refused\":%llu,"
-             "\"dropped_slow\":%llu,\"stalled\":%s}",
+             "\"dropped_slow\":%llu,\"rest_requests\":%llu,\"stalled\":%s,"
+             "\"down\":%s,\"refusing\":%s,\"rest_failing\":%s}",
              g_mock.nconns, (unsigned long long)s->connections_total,
              (unsigned long long)s->requests, (unsigned long long)s->frames_sent,
              (unsigned long long)s->bytes_sent, (unsigned long long)s->refused,
-             (unsigned long long)s->dropped_slow, g_mock.stalled ? "true" : "false");
+             (unsigned long long)s->dropped_slow, (unsigned long long)s->rest_requests,
+             yes(g_mock.stalled), yes(now < g_mock.down_until_ms),
+             yes(now < g_mock.refuse_until_ms),
+             yes(now < g_mock.rest_fail_until_ms || now < g_mock.rest_429_until_ms));
     return http_reply(wsi, 200, body);
 }
 
@@ -115,6 +194,12 @@ static int dispatch(struct lws *wsi, const char *action)
         return ctl_stats(wsi);
     if (strcmp(action, "refuse") == 0)
         return ctl_refuse(wsi);
+    if (strcmp(action, "down") == 0)
+        return ctl_down(wsi);
+    if (strcmp(action, "rest-fail") == 0)
+        return ctl_rest_fault(wsi, &g_mock.rest_fail_until_ms, "rest_fail_secs");
+    if (strcmp(action, "rest-429") == 0)
+        return ctl_rest_fault(wsi, &g_mock.rest_429_until_ms, "rest_429_secs");
     if (strcmp(action, "drop") == 0)
         ctl_drop();
     else if (strcmp(action, "stall") == 0)
@@ -130,14 +215,8 @@ static int dispatch(struct lws *wsi, const char *action)
 
 int ctl_http(struct lws *wsi, const char *uri)
 {
-    int rc;
-    if (strncmp(uri, "/ctl/", 5) == 0) {
-        log_ctl(uri + 5);
-        rc = dispatch(wsi, uri + 5);
-    } else {
-        rc = http_reply(wsi, 404, "{\"error\":\"not found\"}");
-    }
-    if (rc)
-        return -1;
-    return lws_http_transaction_completed(wsi) ? -1 : 0;
+    if (strncmp(uri, "/ctl/", 5) != 0)
+        return http_reply(wsi, 404, "{\"error\":\"not found\"}");
+    log_ctl(uri + 5);
+    return dispatch(wsi, uri + 5);
 }

@@ -4,9 +4,8 @@
 
 struct lws;
 
-/* Handles an HTTP request for uri; returns the lws callback result. */
+/* Answers an HTTP request for uri (anything not under /ctl/ is a 404);
+ * returns 0 when the reply was written, -1 to hang up. */
 int ctl_http(struct lws *wsi, const char *uri);
-/* Writes a complete JSON response (status line, headers, body). */
-int http_reply(struct lws *wsi, unsigned status, const char *body);
 
 #endif

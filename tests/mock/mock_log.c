@@ -133,12 +133,14 @@ static json_t *text_value(const char *text, size_t len)
     return v ? v : json_null();
 }
 
-void log_conn_open(uint64_t conn, const char *path, bool auth, bool origin)
+void log_conn_open(uint64_t conn, const char *path, bool auth, bool origin,
+                   unsigned connects_1s)
 {
     json_t *rec = record(conn, "open");
     json_object_set_new(rec, "path", json_string(path));
     json_object_set_new(rec, "auth", json_boolean(auth));
     json_object_set_new(rec, "origin", json_boolean(origin));
+    json_object_set_new(rec, "connects_1s", json_integer(connects_1s));
     emit(rec);
 }
 
@@ -148,12 +150,14 @@ void log_conn_close(uint64_t conn)
 }
 
 void log_request(uint64_t conn, const char *text, size_t len, json_t *parsed,
-                 const char *result)
+                 const char *result, const struct msg_counts *counts)
 {
     json_t *rec = record(conn, "request");
     json_object_set_new(rec, "text", text_value(text, len));
     json_object_set(rec, "request", parsed ? parsed : json_null());
     json_object_set_new(rec, "result", json_string(result));
+    json_object_set_new(rec, "in_1s", json_integer(counts->in_1s));
+    json_object_set_new(rec, "in_60s", json_integer(counts->in_60s));
     emit(rec);
 }
 
@@ -173,6 +177,15 @@ void log_drop(uint64_t conn, const char *why)
 {
     json_t *rec = record(conn, "drop");
     json_object_set_new(rec, "why", json_string(why));
+    emit(rec);
+}
+
+void log_rest(const char *method, const char *path, unsigned status)
+{
+    json_t *rec = record(0, "rest");
+    json_object_set_new(rec, "method", json_string(method));
+    json_object_set_new(rec, "path", text_value(path, strlen(path)));
+    json_object_set_new(rec, "status", json_integer(status));
     emit(rec);
 }
 

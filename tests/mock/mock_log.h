@@ -8,18 +8,24 @@
 
 #include <jansson.h>
 
+#include "mock.h"
+
 int log_open(const char *path);
 void log_close(void);
 
-void log_conn_open(uint64_t conn, const char *path, bool auth, bool origin);
+/* connects_1s: accepted connects in the trailing second, this one included. */
+void log_conn_open(uint64_t conn, const char *path, bool auth, bool origin,
+                   unsigned connects_1s);
 void log_conn_close(uint64_t conn);
 /* parsed may be NULL (request was not JSON); text need not be UTF-8. */
 void log_request(uint64_t conn, const char *text, size_t len, json_t *parsed,
-                 const char *result);
+                 const char *result, const struct msg_counts *counts);
 void log_ping(uint64_t conn);
 void log_refused(const char *why);
 void log_drop(uint64_t conn, const char *why);
 void log_ctl(const char *action);
+/* One REST call (path without the query) and the status it got. */
+void log_rest(const char *method, const char *path, unsigned status);
 
 /* Ground truth for tests: one "CODE SEQUENTIAL_ID" line per generated trade. */
 int log_trades_open(const char *path);

@@ -15,6 +15,7 @@
 #include "mock_feed.h"
 #include "mock_log.h"
 #include "mock_market.h"
+#include "mock_rest.h"
 #include "mock_server.h"
 
 #define TICK_US 2000
@@ -40,7 +41,18 @@ static void usage(FILE *to)
 {
     fprintf(to,
             "usage: upws-mock [--port N] [--log FILE] [--trade-log FILE] [--seed N] [--markets N]\n"
-            "                 [--trade-rate R] [--access-key K --secret-key S]\n");
+            "                 [--trade-rate R] [--access-key K --secret-key S]\n"
+            "\n"
+            "Serves ws://127.0.0.1:PORT/websocket/v1 (and /websocket/v1/private), REST\n"
+            "GET /v1/market/all[?is_details=true], and fault injection over plain HTTP:\n"
+            "  /ctl/drop                       drop every socket (no close frame)\n"
+            "  /ctl/stall, /ctl/resume         freeze / unfreeze every socket\n"
+            "  /ctl/garbage                    send malformed and oversized frames\n"
+            "  /ctl/refuse?secs=N[&retry_after=S]  upgrades get 429 for N s\n"
+            "  /ctl/down?secs=N                drop all, upgrades get 503 for N s\n"
+            "  /ctl/rest-fail?secs=N           REST answers 500 for N s\n"
+            "  /ctl/rest-429?secs=N            REST answers 429 for N s\n"
+            "  /ctl/stats                      counters and fault state (JSON)\n");
 }
 
 static int parse_long(const char *s, long min, long max, long *out)
@@ -177,6 +189,7 @@ int main(int argc, char **argv)
 {
     if (parse_args(argc, argv, &g_mock.cfg))
         return 2;
+    g_mock.refuse_retry_after = -1;
     lws_set_log_level(LLL_ERR, NULL);
     if (log_open(g_mock.cfg.log_path) || log_trades_open(g_mock.cfg.trade_log_path)) {
         fprintf(stderr, "upws-mock: cannot open log %s\n", g_mock.cfg.log_path);
@@ -199,6 +212,7 @@ int main(int argc, char **argv)
     g_mock.ctx = NULL;
     conns_free_all();
     feed_free();
+    rest_free();
     markets_free();
     log_close();
     return rc;

@@ -186,30 +186,33 @@ static const char *flag(json_t *obj, const char *snake, const char *camel, bool 
     return NULL;
 }
 
-/* Docs waver between number and numeric string; examples send numbers. */
-static const char *parse_level(json_t *obj, struct req_item *it)
+#define LEVEL_MAX 9007199254740992.0   /* 2^53: larger reals are not exact */
+
+/* A level is a non-negative whole JSON number (10 and 10.0 alike); anything
+ * else (0.5, -1, "10", null) is refused with INVALID_PARAM, the way Upbit
+ * refuses a bad parameter, so tests can feed the host one bad want. */
+static const char *parse_level(json_t *obj, struct req_item *it, struct req_error *err)
 {
-    json_t *v = json_object_get(obj, "level");
     if (it->type != DT_ORDERBOOK)
         return NULL;
+    json_t *v = json_object_get(obj, "level");
+    double d = json_is_number(v) ? json_number_value(v) : -1;
     if (!v) {
         it->level = json_integer(0);
-    } else if (json_is_number(v)) {
+    } else if (json_is_integer(v) && json_integer_value(v) >= 0) {
         it->level = json_copy(v);
-    } else if (json_is_string(v)) {
-        char *end;
-        double d = strtod(json_string_value(v), &end);
-        if (end == json_string_value(v) || *end)
-            return "WRONG_FORMAT";
-        it->level = d == (double)(long long)d ? json_integer((json_int_t)d) : json_real(d);
+    } else if (json_is_real(v) && d >= 0 && d <= LEVEL_MAX && d == (double)(long long)d) {
+        it->level = json_integer((json_int_t)d);
     } else {
-        return "WRONG_FORMAT";
+        char *txt = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(15));
+        err->name = "INVALID_PARAM";
+        snprintf(err->message, sizeof(err->message), "level %.200s 은 지원하지 않는 값입니다.",
+                 txt ? txt : "?");
+        free(txt);
+        return err->name;
     }
-    if (json_is_integer(it->level))
-        snprintf(it->level_txt, sizeof(it->level_txt), "%lld",
-                 (long long)json_integer_value(it->level));
-    else
-        snprintf(it->level_txt, sizeof(it->level_txt), "%.15g", json_real_value(it->level));
+    snprintf(it->level_txt, sizeof(it->level_txt), "%lld",
+             (long long)json_integer_value(it->level));
     return NULL;
 }
 
@@ -236,7 +239,7 @@ static const char *parse_item(json_t *obj, bool private_path, struct req_item *i
     it->snapshot = !only_realtime && !dtype_is_private(it->type);
     it->realtime = !only_snapshot;
     e = parse_codes(obj, it);
-    return e ? e : parse_level(obj, it);
+    return e ? e : parse_level(obj, it, err);
 }
 
 static const char *parse_items(json_t *root, bool private_path, struct request *out,

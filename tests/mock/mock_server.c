@@ -1,5 +1,7 @@
-/* lws callbacks. Upgrades are gated (path, /ctl/refuse, 5 connects/s) while
- * the HTTP headers are still there; accepted sockets get a struct conn. */
+/* lws callbacks. Plain HTTP is /ctl (fault injection) or /v1 (REST).
+ * Upgrades are gated (path, /ctl/down, /ctl/refuse, 5 connects/s) while the
+ * HTTP headers are still there, so a refusal is a real HTTP status on the
+ * wire; accepted sockets get a struct conn. */
 #include "mock_server.h"
 
 #include <stdio.h>
@@ -9,9 +11,11 @@
 #include "mock.h"
 #include "mock_conn.h"
 #include "mock_ctl.h"
+#include "mock_http.h"
 #include "mock_jwt.h"
 #include "mock_log.h"
 #include "mock_request.h"
+#include "mock_rest.h"
 #include "mock_sub.h"
 
 #define PATH_PUBLIC "/websocket/v1"
@@ -40,16 +44,34 @@ static bool connect_rate_ok(int64_t now_ms)
     return true;
 }
 
-static int refuse(struct lws *wsi, unsigned status, const char *why)
+/* Accepted connects in the trailing second (the ring holds the last five). */
+static unsigned connects_last_second(int64_t now_ms)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < MOCK_CONNECT_BURST; i++)
+        n += g_mock.connect_times[i] && now_ms - g_mock.connect_times[i] < 1000;
+    return n;
+}
+
+static const char *refusal_body(unsigned status)
+{
+    if (status == 429)
+        return "{\"error\":{\"name\":\"TOO_MANY_REQUESTS\",\"message\":\"Too Many Requests\"}}";
+    if (status == 503)
+        return "{\"error\":{\"name\":\"SERVICE_UNAVAILABLE\",\"message\":\"Service Unavailable\"}}";
+    return "{\"error\":\"not found\"}";
+}
+
+/* Returning 1 from HTTP_CONFIRM_UPGRADE tells lws the reply is written. */
+static int refuse(struct lws *wsi, unsigned status, const char *why, int retry_after)
 {
     g_mock.stats.refused++;
     log_refused(why);
-    if (status == 429)
-        http_reply(wsi, 429, "{\"error\":{\"name\":\"TOO_MANY_REQUESTS\","
-                             "\"message\":\"Too Many Requests\"}}");
-    else
-        http_reply(wsi, status, "{\"error\":\"not found\"}");
-    return 1;
+    char secs[24];
+    snprintf(secs, sizeof(secs), "%d", retry_after);
+    struct http_hdr hdr = {"Retry-After:", secs};
+    size_t nhdrs = retry_after >= 0 ? 1 : 0;
+    return http_reply_hdrs(wsi, status, refusal_body(status), &hdr, nhdrs) ? -1 : 1;
 }
 
 static int gate_upgrade(struct lws *wsi)
@@ -57,12 +79,14 @@ static int gate_upgrade(struct lws *wsi)
     char uri[256];
     copy_uri(wsi, uri, sizeof(uri));
     if (strcmp(uri, PATH_PUBLIC) && strcmp(uri, PATH_PRIVATE))
-        return refuse(wsi, 404, "path");
+        return refuse(wsi, 404, "path", -1);
     int64_t now = mock_now_ms();
+    if (now < g_mock.down_until_ms)
+        return refuse(wsi, 503, "down", -1);
     if (now < g_mock.refuse_until_ms)
-        return refuse(wsi, 429, "ctl");
+        return refuse(wsi, 429, "ctl", g_mock.refuse_retry_after);
     if (!connect_rate_ok(now))
-        return refuse(wsi, 429, "rate");
+        return refuse(wsi, 429, "rate", -1);
     return 0;
 }
 
@@ -100,7 +124,8 @@ static int on_open(struct lws *wsi, struct pss *pss)
     c->private_path = pss->private_path;
     c->auth = pss->auth;
     c->origin = pss->origin;
-    log_conn_open(c->id, c->private_path ? PATH_PRIVATE : PATH_PUBLIC, c->auth, c->origin);
+    log_conn_open(c->id, c->private_path ? PATH_PRIVATE : PATH_PUBLIC, c->auth, c->origin,
+                  connects_last_second(mock_now_ms()));
     if (g_mock.stalled)
         lws_rx_flow_control(wsi, 0);
     if (c->private_path && !c->auth) {
@@ -120,9 +145,9 @@ static void handle_ping(struct conn *c)
 }
 
 static void reject(struct conn *c, const char *text, size_t len, json_t *parsed,
-                   const struct req_error *e)
+                   const struct req_error *e, const struct msg_counts *counts)
 {
-    log_request(c->id, text, len, parsed, e->name);
+    log_request(c->id, text, len, parsed, e->name, counts);
     conn_fail(c, e->name, e->message);
 }
 
@@ -135,19 +160,21 @@ static void handle_message(struct conn *c, const char *text, size_t len)
     g_mock.stats.requests++;
     int64_t now = mock_now_ms();
     struct req_error e = {0};
-    if (c->rx_overflow || conn_rate_exceeded(c, now)) {
+    struct msg_counts counts;
+    bool over = conn_rate_note(c, now, &counts);
+    if (c->rx_overflow || over) {
         request_set_error(&e, c->rx_overflow ? "WRONG_FORMAT" : "TOO_MANY_REQUEST", NULL);
-        reject(c, text, len, NULL, &e);
+        reject(c, text, len, NULL, &e, &counts);
         return;
     }
     struct request r;
     json_t *parsed = request_parse(text, len, c->private_path, &r, &e);
     if (e.name) {
-        reject(c, text, len, parsed, &e);
+        reject(c, text, len, parsed, &e, &counts);
         json_decref(parsed);
         return;
     }
-    log_request(c->id, text, len, parsed, "ok");
+    log_request(c->id, text, len, parsed, "ok", &counts);
     json_decref(parsed);
     if (r.list_method)
         sub_list(c, &r);
@@ -226,13 +253,21 @@ static void on_closed(struct pss *pss)
     conn_free(c);
 }
 
+static int on_http(struct lws *wsi, const char *uri)
+{
+    int rc = strncmp(uri, "/v1/", 4) == 0 ? rest_http(wsi, uri) : ctl_http(wsi, uri);
+    if (rc)
+        return -1;
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
                     void *in, size_t len)
 {
     struct pss *pss = user;
     switch (reason) {
     case LWS_CALLBACK_HTTP:
-        return ctl_http(wsi, in ? (const char *)in : "");
+        return on_http(wsi, in ? (const char *)in : "");
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
         return gate_upgrade(wsi);
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
