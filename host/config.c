@@ -381,13 +381,44 @@ static int config_parse_listen(config_ctx *ctx, yaml_node_t *n, const config_fie
     char *v;
     if (config_scalar(ctx, n, &v) < 0)
         return -1;
-    if (!config_listen_ok(v)) {
+    if (strcmp(v, "off") != 0 && !config_listen_ok(v)) {
         config_err(ctx, n, "expected HOST:PORT, got '%.80s'", v);
         free(v);
         return -1;
     }
     config_set(f, base, v);
     return 0;
+}
+
+static int config_parse_format(config_ctx *ctx, yaml_node_t *n, const config_field *f, void *base)
+{
+    char *v;
+    if (config_scalar(ctx, n, &v) < 0)
+        return -1;
+    if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0) {
+        config_err(ctx, n, "expected text or json, got '%.80s'", v);
+        free(v);
+        return -1;
+    }
+    config_set(f, base, v);
+    return 0;
+}
+
+/* An admin server reachable from other machines must ask for a token. */
+static int config_is_loopback_listen(const char *v)
+{
+    return strcmp(v, "off") == 0 || strncmp(v, "127.", 4) == 0 || strncmp(v, "localhost:", 10) == 0 ||
+           strncmp(v, "[::1]:", 6) == 0;
+}
+
+static int config_check_admin(config_ctx *ctx, yaml_node_t *admin, void *base)
+{
+    config *c = base;
+    if (!c->admin_listen || config_is_loopback_listen(c->admin_listen) || c->admin_token)
+        return 0;
+    yaml_node_t *at = config_map_find(&ctx->doc, admin, "listen");
+    config_path_key(ctx, "listen");
+    return config_err(ctx, at ? at : admin, "a non-loopback address needs admin.token (requests must then carry it)");
 }
 
 static int config_parse_level(config_ctx *ctx, yaml_node_t *n, const config_field *f, void *base)
@@ -745,6 +776,7 @@ static const config_field config_plugin_fields[] = {
     { .key = "name", .parse = config_parse_name, .off = offsetof(plugin_conf, name), .required = 1 },
     { .key = "plugin", .parse = config_parse_plugin, .off = offsetof(plugin_conf, plugin), .required = 1 },
     { .key = "config", .parse = config_parse_cnode_map, .off = offsetof(plugin_conf, config) },
+    { .key = "log_level", .parse = config_parse_level, .off = offsetof(plugin_conf, log_level) },
     { 0 },
 };
 
@@ -804,18 +836,20 @@ static const config_field config_upbit_fields[] = {
 
 static const config_field config_admin_fields[] = {
     { .key = "listen", .parse = config_parse_listen, .off = offsetof(config, admin_listen) },
+    { .key = "token", .parse = config_parse_secret, .off = offsetof(config, admin_token) },
     { 0 },
 };
 
 static const config_field config_log_fields[] = {
     { .key = "level", .parse = config_parse_level, .off = offsetof(config, log_level) },
     { .key = "summary_interval", .parse = config_parse_uint, .off = offsetof(config, summary_interval) },
+    { .key = "format", .parse = config_parse_format, .off = offsetof(config, log_format) },
     { 0 },
 };
 
 static const config_field config_top_fields[] = {
     { .key = "upbit", .parse = config_parse_section, .sub = config_upbit_fields, .after = config_check_keys },
-    { .key = "admin", .parse = config_parse_section, .sub = config_admin_fields },
+    { .key = "admin", .parse = config_parse_section, .sub = config_admin_fields, .after = config_check_admin },
     { .key = "log", .parse = config_parse_section, .sub = config_log_fields },
     { .key = "plugin_dirs", .parse = config_parse_plugin_dirs },
     { .key = "plugins", .parse = config_parse_plugins },
@@ -835,6 +869,7 @@ static void config_defaults(config *c)
     config_default(&c->rest_url, DEFAULT_REST_URL);
     config_default(&c->admin_listen, DEFAULT_LISTEN);
     config_default(&c->log_level, DEFAULT_LOG_LEVEL);
+    config_default(&c->log_format, "text");
 }
 
 /* ---- reading and parsing the file --------------------------------------------------- */
@@ -968,13 +1003,16 @@ void config_free(config *c)
     free(c->access_key);
     free(c->secret_key);
     free(c->admin_listen);
+    free(c->admin_token);
     free(c->log_level);
+    free(c->log_format);
     for (size_t i = 0; i < c->n_plugin_dirs; i++)
         free(c->plugin_dirs[i]);
     free(c->plugin_dirs);
     for (size_t i = 0; i < c->n_plugins; i++) {
         free(c->plugins[i].name);
         free(c->plugins[i].plugin);
+        free(c->plugins[i].log_level);
         config_cnode_free(&c->plugins[i].config);
     }
     free(c->plugins);

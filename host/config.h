@@ -29,6 +29,7 @@ typedef struct plugin_conf {
     char *plugin;          /* file stem in plugin_dirs, or a path containing '/' */
     cnode config;          /* CNODE_MAP (empty when absent) */
     int line, col;         /* position of this list item */
+    char *log_level;       /* this instance's level, NULL = the global log.level */
 } plugin_conf;
 
 typedef struct config {
@@ -43,9 +44,11 @@ typedef struct config {
     int stall_timeout;     /* seconds without data or pong = dead socket, default 45 */
     int reconnect_max_ms;  /* reconnect delay cap after ordinary failures, default 500 */
     /* admin: */
-    char *admin_listen;    /* default 127.0.0.1:9380 */
+    char *admin_listen;    /* default 127.0.0.1:9380; "off" = no admin server */
+    char *admin_token;     /* NULL = none; required to listen beyond loopback (secret) */
     /* log: */
     char *log_level;       /* error|warn|info|debug, default info */
+    char *log_format;      /* text|json, default text */
     int summary_interval;  /* seconds between summary lines, 0 = off; default 60 */
     char **plugin_dirs;    /* default: none (plugins must then be paths) */
     size_t n_plugin_dirs;

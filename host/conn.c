@@ -174,6 +174,7 @@ static void conn_connect_cb(lws_sorted_usec_list_t *sul)
     struct lws_client_connect_info i;
     memset(&i, 0, sizeof i);
     i.context = c->ctx;
+    i.vhost = c->opt.vhost;
     i.address = c->host;
     i.port = c->port;
     i.path = c->path;

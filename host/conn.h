@@ -33,6 +33,7 @@ typedef struct conn_options {
     unsigned ping_interval_s;   /* protocol ping after this much silence (≤ 30) */
     unsigned stall_timeout_s;   /* no pong and no data this long = dead */
     unsigned backoff_max_ms;    /* reconnect delay cap after ordinary failures */
+    struct lws_vhost *vhost;    /* the client vhost (NULL = the context's first) */
 } conn_options;
 
 typedef struct conn_stats {

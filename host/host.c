@@ -6,6 +6,7 @@
 #include "decode.h"
 #include "instance.h"
 #include "loader.h"
+#include "admin.h"
 #include "markets.h"
 #include "rest.h"
 #include "log.h"
@@ -45,6 +46,7 @@ typedef struct host_timer {
 static struct {
     config cfg;
     struct lws_context *lws;
+    struct lws_vhost *upstream;   /* client sockets (Upbit WebSocket and REST) */
     conn *pub;
     planner plan;
     instance *instances;          /* in start order */
@@ -53,6 +55,11 @@ static struct {
     int verifying;                /* a request with unverified wants is out */
     int blind_errors;             /* consecutive errors no new want explains */
     decode_info last_error;       /* the error frame awaiting the close that confirms it */
+    host_counters counters;
+    char *last_request;           /* full text of the last request sent */
+    int want_list;                /* a LIST_SUBSCRIPTIONS is asked for */
+    char *listed;                 /* its last `result` array */
+    int64_t listed_ns;
     int markets_pending;          /* the first market list request is out */
     int64_t markets_next_ns;      /* monotonic time of the next refresh */
     int64_t started_ns;           /* monotonic */
@@ -60,7 +67,6 @@ static struct {
     int plan_scheduled;
     int was_up;                   /* the public socket has been up before */
     int64_t down_since_ns;
-    uint64_t upstream_errors, bad_frames;
     int64_t last_summary_ns;
     uint64_t last_summary_frames;
     int stopping;
@@ -157,6 +163,7 @@ static void reject_want(sub *s, const decode_info *info)
     snprintf(msg, sizeof msg, "Upbit rejected %s %s%s (%s): %s", s->type_name, s->codes[0].code,
              s->n_codes > 1 ? " …" : "", info->error_name, info->error_message);
     log_warn("%s; dropping that subscription of '%s'", msg, s->owner->name);
+    instance_set_error(s->owner, "%s", msg);
     upws_status *st = inbox_status_new(UPWS_STATUS_UPSTREAM_ERROR, info->error_name, msg);
     st->sub_id = s->snapshot_id ? s->snapshot_id : s->id;
     instance_status(s->owner, st);
@@ -168,7 +175,7 @@ static void reject_want(sub *s, const decode_info *info)
  * by a close is only logged (it rejected nothing); the close decides. */
 static void on_error_frame(const decode_info *info)
 {
-    H.upstream_errors++;
+    H.counters.upstream_errors++;
     H.last_error = *info;
     H.last_error_ns = util_mono_ns();
     log_warn("public: Upbit error %s: %s", info->error_name, info->error_message);
@@ -226,8 +233,22 @@ static void plan_cb(lws_sorted_usec_list_t *sul)
         return;
     }
     char *req = planner_next(&H.plan);
+    if (!req && H.want_list) {
+        /* Same format as the streams: a LIST_SUBSCRIPTIONS resets the socket's format. */
+        H.want_list = 0;
+        size_t n = strlen(H.plan.ticket) + 96;
+        req = xmalloc(n);
+        snprintf(req, n, "[{\"ticket\":\"%s\"},{\"method\":\"LIST_SUBSCRIPTIONS\"},{\"format\":\"DEFAULT\"}]",
+                 H.plan.ticket);
+        log_info("public: asking Upbit which subscriptions it holds");
+        conn_send(H.pub, req);
+        return;
+    }
     if (!req)
         return;
+    H.plan.applied_gen = registry_generation();
+    free(H.last_request);
+    H.last_request = xstrdup(req);
     mark_in_flight();
     log_info("public: sending request #%llu (%zu bytes)", (unsigned long long)H.plan.requests, strlen(req));
     log_debug("public: request %s", req);
@@ -298,7 +319,19 @@ static void on_sent(conn *c, void *arg)
 static void route_sink(void *arg, event *ev)
 {
     (void)arg;
+    if ((unsigned)ev->pub.type < 8)
+        H.counters.by_type[ev->pub.type]++;
     router_on_event(ev);
+}
+
+static void on_list(const decode_info *info)
+{
+    free(H.listed);
+    H.listed = xmalloc(info->list_len + 1);
+    memcpy(H.listed, info->list_json, info->list_len);
+    H.listed[info->list_len] = 0;
+    H.listed_ns = util_wall_ns();
+    log_info("public: Upbit reports its subscriptions (%zu bytes)", info->list_len);
 }
 
 static void on_frame(conn *c, const char *buf, size_t len, void *arg)
@@ -308,11 +341,13 @@ static void on_frame(conn *c, const char *buf, size_t len, void *arg)
     decode_kind k = decode_frame(buf, len, util_wall_ns(), route_sink, NULL, &info);
     if (k == DECODE_ERROR) {
         on_error_frame(&info);
+    } else if (k == DECODE_LIST) {
+        on_list(&info);
     } else if (k == DECODE_BAD) {
-        H.bad_frames++;
-        if (H.bad_frames <= 10 || H.bad_frames % 1000 == 0)
+        H.counters.bad_frames++;
+        if (H.counters.bad_frames <= 10 || H.counters.bad_frames % 1000 == 0)
             log_warn("%s: malformed frame skipped (%s; %llu so far)", conn_name(c),
-                     info.why ? info.why : "?", (unsigned long long)H.bad_frames);
+                     info.why ? info.why : "?", (unsigned long long)H.counters.bad_frames);
     }
 }
 
@@ -507,7 +542,7 @@ static void markets_done(int status, const char *body, size_t len, void *arg)
 static void markets_fetch(void)
 {
     H.markets_next_ns = util_mono_ns() + MARKETS_RETRY_NS;  /* until it answers */
-    if (!H.cfg.rest_url || rest_get(H.lws, H.cfg.rest_url, "/v1/market/all", markets_done, NULL) != 0) {
+    if (!H.cfg.rest_url || rest_get(H.lws, H.upstream, H.cfg.rest_url, "/v1/market/all", markets_done, NULL) != 0) {
         H.markets_pending = 0;
         log_warn("market list: cannot request it from %s", H.cfg.rest_url ? H.cfg.rest_url : "(no rest_url)");
     }
@@ -669,7 +704,7 @@ static void summary(int64_t now)
              secs > 0 ? (double)(cs->frames - H.last_summary_frames) / secs : 0.0,
              (unsigned long long)rs->routed, (unsigned long long)rs->duplicates, streams_count(),
              registry_count(), count_running(), (unsigned long long)cs->requests,
-             (unsigned long long)dropped, (unsigned long long)H.bad_frames);
+             (unsigned long long)dropped, (unsigned long long)H.counters.bad_frames);
     H.last_summary_ns = now;
     H.last_summary_frames = cs->frames;
 }
@@ -684,7 +719,46 @@ static void tick_cb(lws_sorted_usec_list_t *sul)
     int every = H.cfg.summary_interval;
     if (every > 0 && now - H.last_summary_ns >= (int64_t)every * 1000000000)
         summary(now);
+    log_flush_repeats();
     lws_sul_schedule(H.lws, 0, &H.sul_tick, tick_cb, 1000000);
+}
+
+/* ------------------------------------------------------- views for admin */
+
+const host_counters *host_get_counters(void) { return &H.counters; }
+const config *host_get_config(void) { return &H.cfg; }
+conn *host_public_conn(void) { return H.pub; }
+instance *host_instances(void) { return H.instances; }
+const char *host_last_request(void) { return H.last_request ? H.last_request : ""; }
+
+const planner *host_get_planner(void)
+{
+    H.plan.desired_gen = registry_generation();
+    return &H.plan;
+}
+
+int host_list_subscriptions(void)
+{
+    if (!H.pub || conn_get_state(H.pub) != CONN_UP)
+        return -1;
+    H.want_list = 1;
+    if (!H.plan_scheduled) {
+        H.plan_scheduled = 1;
+        lws_sul_schedule(H.lws, 0, &H.sul_plan, plan_cb, 1);
+    }
+    return 0;
+}
+
+const char *host_listed(int64_t *at_ns)
+{
+    if (at_ns)
+        *at_ns = H.listed_ns;
+    return H.listed;
+}
+
+void host_request_reload(void)
+{
+    sig_reload = 1;
 }
 
 /* ---------------------------------------------------------------- the loop */
@@ -722,18 +796,29 @@ static const struct lws_protocols host_protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
+/* One context, two vhosts: "upstream" for the client sockets, and the
+ * admin HTTP server on admin.listen. Both are served by the same loop. */
 static int create_context(void)
 {
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
+    info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+    H.lws = lws_create_context(&info);
+    if (!H.lws)
+        return -1;
+    memset(&info, 0, sizeof info);
+    info.vhost_name = "upstream";
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.protocols = host_protocols;
     info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     if (access("/etc/ssl/certs/ca-certificates.crt", R_OK) == 0)
         info.client_ssl_ca_filepath = "/etc/ssl/certs/ca-certificates.crt";
-    H.lws = lws_create_context(&info);
-    return H.lws ? 0 : -1;
+    H.upstream = lws_create_vhost(H.lws, &info);
+    if (!H.upstream)
+        return -1;
+    admin_start(H.lws, H.cfg.admin_listen, H.cfg.admin_token);
+    return 0;
 }
 
 static void begin_next_stop(void)
@@ -817,6 +902,8 @@ static void teardown(void)
     streams_clear();
     markets_clear();
     planner_free(&H.plan);
+    free(H.last_request);
+    free(H.listed);
     loader_shutdown();
     config_free(&H.cfg);
 }
@@ -830,9 +917,13 @@ int host_run(const char *config_path)
         return 2;
     }
     log_set_level((upws_log_level)log_parse_level(H.cfg.log_level));
+    log_set_json(strcmp(H.cfg.log_format, "json") == 0);
+    H.counters.started_ns = util_wall_ns();
     install_signals();
     if (create_context() != 0) {
         log_error("cannot create the libwebsockets context");
+        if (H.lws)
+            lws_context_destroy(H.lws);
         config_free(&H.cfg);
         return 1;
     }
@@ -841,7 +932,7 @@ int host_run(const char *config_path)
     cmdq_set_waker(wake_loop, NULL);
     conn_hooks hooks = {on_up, on_down, on_frame, on_sent};
     conn_options opt = {(unsigned)H.cfg.ping_interval, (unsigned)H.cfg.stall_timeout,
-                        (unsigned)H.cfg.reconnect_max_ms};
+                        (unsigned)H.cfg.reconnect_max_ms, H.upstream};
     H.pub = conn_new(H.lws, "public", H.cfg.public_url, &opt, &hooks, NULL, err, sizeof err);
     if (!H.pub) {
         log_error("%s: upbit.public_url: %s", H.cfg.path, err);

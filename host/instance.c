@@ -17,6 +17,32 @@
 
 static atomic_llong next_id = 1;
 
+const double instance_cb_bounds[INSTANCE_CB_BUCKETS] = {1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1, 10};
+
+void instance_set_error(instance *inst, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    pthread_mutex_lock(&inst->lock);
+    vsnprintf(inst->last_error, sizeof inst->last_error, fmt, ap);
+    inst->last_error_ns = util_wall_ns();
+    pthread_mutex_unlock(&inst->lock);
+    va_end(ap);
+}
+
+/* The plugin thread times every callback for the admin histogram. */
+static void note_duration(instance *inst, int64_t ns)
+{
+    atomic_fetch_add(&inst->cb_count, 1);
+    atomic_fetch_add(&inst->cb_sum_ns, (uint64_t)ns);
+    for (int i = 0; i < INSTANCE_CB_BUCKETS; i++) {
+        if ((double)ns <= instance_cb_bounds[i] * 1e9) {
+            atomic_fetch_add(&inst->cb_buckets[i], 1);
+            return;
+        }
+    }
+}
+
 /* ---- cnode copies (the instance outlives the config it came from) ---- */
 
 static void cnode_copy(cnode *dst, const cnode *src)
@@ -97,9 +123,19 @@ static void api_log(upws_ctx *ctx, upws_log_level level, const char *fmt, ...)
 {
     if (!ctx || !fmt)
         return;
+    instance *inst = ctx->inst;
+    upws_log_level threshold = inst->log_level >= 0 ? (upws_log_level)inst->log_level : log_get_level();
     va_list ap;
     va_start(ap, fmt);
-    log_vmsg(level, ctx->inst->name, fmt, ap);
+    if (level == UPWS_LOG_ERROR) {
+        va_list copy;
+        va_copy(copy, ap);
+        char msg[256];
+        vsnprintf(msg, sizeof msg, fmt, copy);
+        va_end(copy);
+        instance_set_error(inst, "%s", msg);
+    }
+    log_vmsg_at(level, threshold, inst->name, fmt, ap);
     va_end(ap);
 }
 
@@ -396,9 +432,11 @@ static void run_event(instance *inst, const inbox_item *it)
 
 static int run_item(instance *inst, inbox_item *it)
 {
+    int64_t t0 = util_mono_ns();
     switch (it->kind) {
     case ITEM_EVENT:
         run_event(inst, it);
+        note_duration(inst, util_mono_ns() - t0);
         break;
     case ITEM_STATUS:
         if (inst->desc->on_status)
@@ -494,6 +532,7 @@ instance *instance_start(const plugin_conf *pc, char *const *dirs, size_t n_dirs
         inst->config_json = xstrdup("");
     inst->state = INST_STARTING;
     inst->started_ns = util_wall_ns();
+    inst->log_level = pc->log_level ? log_parse_level(pc->log_level) : -1;
     pthread_mutex_init(&inst->lock, NULL);
     inbox_init(&inst->in, INBOX_CAPACITY);
     if (pthread_create(&inst->thread, NULL, instance_thread, inst) != 0) {

@@ -18,6 +18,10 @@
 #include "inbox.h"
 #include "loader.h"
 
+/* Callback-duration histogram bucket bounds, seconds (Prometheus `le`). */
+#define INSTANCE_CB_BUCKETS 8
+extern const double instance_cb_bounds[INSTANCE_CB_BUCKETS];
+
 struct upws_ctx {
     struct instance *inst;
 };
@@ -50,6 +54,12 @@ typedef struct instance {
     struct list_cache { char *key; const char **items; size_t n; } *lists;
     size_t n_lists;
     int64_t started_ns;
+    int log_level;              /* this instance's threshold, -1 = the global level */
+    /* Observability, written by the plugin thread, read by the admin endpoint. */
+    _Atomic uint64_t cb_count, cb_sum_ns;
+    _Atomic uint64_t cb_buckets[INSTANCE_CB_BUCKETS];
+    char last_error[256];       /* under `lock` */
+    int64_t last_error_ns;
     struct instance *next;
 } instance;
 
@@ -79,5 +89,7 @@ int instance_has_id(instance *inst, int64_t id);
 void instance_drop_id(instance *inst, int64_t id);
 
 const upws_host_api *instance_api(void);
+/* Records a line as the instance's last error (thread: any). */
+void instance_set_error(instance *inst, const char *fmt, ...) UPWS_PRINTF(2, 3);
 
 #endif

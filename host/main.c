@@ -2,6 +2,7 @@
 #include "config.h"
 #include "conn.h"
 #include "host.h"
+#include "status.h"
 #include "instance.h"
 #include "loader.h"
 #include "log.h"
@@ -16,6 +17,7 @@ static int usage(FILE *out)
     fprintf(out,
             "usage: upws run -c FILE          run the host with this config\n"
             "       upws check -c FILE        validate the config and its plugins, connect nothing\n"
+            "       upws status [-c FILE] [--url URL]  health of a running host (exit 0 ok, 1 unhealthy, 2 unreachable)\n"
             "       upws plugin-info FILE.so  show a plugin's descriptor (no plugin code runs)\n"
             "       upws new-plugin NAME [DIR] create a plugin project (CMake, C, YAML) in DIR (default ./NAME)\n"
             "       upws version              print versions\n");
@@ -130,6 +132,13 @@ int main(int argc, char **argv)
     if (strcmp(verb, "new-plugin") == 0)
         return argc == 3 || argc == 4 ? template_new_plugin(argv[2], argc == 4 ? argv[3] : NULL) : usage(stderr);
     const char *cfg = config_arg(argc, argv);
+    if (strcmp(verb, "status") == 0) {
+        const char *url = NULL;
+        for (int i = 2; i + 1 < argc; i++)
+            if (strcmp(argv[i], "--url") == 0)
+                url = argv[i + 1];
+        return status_main(cfg ? cfg : "/etc/upws/upws.yaml", url);
+    }
     if (!cfg) {
         fprintf(stderr, "upws %s: missing -c FILE\n", verb);
         return usage(stderr);

@@ -51,8 +51,8 @@ static int append(rest_req *r, const void *in, size_t len)
     return 0;
 }
 
-int rest_get(struct lws_context *ctx, const char *base_url, const char *path, rest_done_fn fn,
-             void *arg)
+int rest_get(struct lws_context *ctx, struct lws_vhost *vh, const char *base_url, const char *path,
+             rest_done_fn fn, void *arg)
 {
     char buf[768];
     const char *prot, *ads, *p;
@@ -71,6 +71,7 @@ int rest_get(struct lws_context *ctx, const char *base_url, const char *path, re
     struct lws_client_connect_info i;
     memset(&i, 0, sizeof i);
     i.context = ctx;
+    i.vhost = vh;
     i.address = r->host;
     i.port = port;
     i.path = r->path;

@@ -17,8 +17,8 @@ typedef void (*rest_done_fn)(int status, const char *body, size_t len, void *arg
 
 /* GET base_url + path. Returns 0 when started (fn will be called exactly
  * once), -1 when it could not start (fn is not called). */
-int rest_get(struct lws_context *ctx, const char *base_url, const char *path, rest_done_fn fn,
-             void *arg);
+int rest_get(struct lws_context *ctx, struct lws_vhost *vh, const char *base_url, const char *path,
+             rest_done_fn fn, void *arg);
 
 /* The lws protocol callback for REST sockets (protocol name "upws-rest"). */
 int rest_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);

@@ -199,7 +199,7 @@ static const char tpl_yaml[] =
     "#\n"
     "#   UPWS_PUBLIC_URL=wss://api.upbit.com/websocket/v1 upws run -c upws.yaml\n"
     "#\n"
-    "# Relative paths are taken relative to this file. Every key: docs/config.md.\n"
+    "# Relative paths are taken relative to this file. Every key: config.md of upws (share/doc/upws/).\n"
     "upbit:\n"
     "  public_url: ${UPWS_PUBLIC_URL:-ws://127.0.0.1:9481/websocket/v1}\n"
     "\n"

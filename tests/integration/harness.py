@@ -101,6 +101,11 @@ class Host:
         with open(self.stderr_path) as f:
             return f.read()
 
+    def admin_port(self, timeout=5):
+        """The port the admin endpoint bound (from the host's log line)."""
+        m = wait_for(lambda: re.search(r"admin: listening on http://[^:]+:(\d+)", self.log()), timeout)
+        return int(m.group(1)) if m else None
+
     def signal(self, sig):
         self.proc.send_signal(sig)
 
@@ -124,8 +129,9 @@ def write_config(path, url, instances, extra="", dirs=None):
     """instances: list of (name, plugin, dict of config) with scalar/list values."""
     dirs = dirs or [PLUGINS, FIXTURES]
     rest = url.replace("ws://", "http://").split("/websocket")[0]
+    admin = "" if "admin:" in extra else "admin:\n  listen: 127.0.0.1:0"
     lines = ["upbit:", "  public_url: %s" % url, "  rest_url: %s" % rest, "log:", "  level: debug",
-             "  summary_interval: 1", "plugin_dirs: [%s]" % ", ".join(dirs), extra, "plugins:"]
+             "  summary_interval: 1", "plugin_dirs: [%s]" % ", ".join(dirs), admin, extra, "plugins:"]
     for name, plugin, cfg in instances:
         lines.append("  - name: %s" % name)
         lines.append("    plugin: %s" % plugin)
@@ -227,3 +233,17 @@ def check_segments_against_truth(name, rows, truth_ids):
         truth_ids[truth_ids.index(seg[0]):truth_ids.index(seg[-1]) + 1] == seg for seg in segments)
     return check(ok, "%s: each of %d segment(s) between gap markers is continuous; no trade twice (%d rows)"
                  % (name, len(segments), len(ids)))
+
+
+def http(port, path, method="GET", token=None):
+    """(status, body text) of an HTTP request to 127.0.0.1:port."""
+    import urllib.error
+    import urllib.request
+    req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), method=method)
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    try:
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()

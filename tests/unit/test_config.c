@@ -111,7 +111,7 @@ static const char full_yaml[] =
     "  access_key: AK\n"
     "  secret_key: SK\n"
     "admin:\n"
-    "  listen: 0.0.0.0:8080\n"
+    "  {listen: 0.0.0.0:8080, token: t0ken}\n"
     "log:\n"
     "  level: debug\n"
     "  summary_interval: 0\n"
@@ -389,6 +389,10 @@ static void test_sample(void)
 
 static void test_schema_errors(void)
 {
+    EXPECT_ERR("admin:\n  listen: 0.0.0.0:9380\n", 2, 11,
+               "key 'admin.listen': a non-loopback address needs admin.token (requests must then carry it)");
+    EXPECT_ERR("log:\n  format: xml\n", 2, 11, "key 'log.format': expected text or json, got 'xml'");
+
     EXPECT_ERR("upbit:\n  pubic_url: x\n", 2, 3, "key 'upbit.pubic_url': unknown key");
     EXPECT_ERR("log: {}\nfoo: 1\n", 2, 1, "key 'foo': unknown key");
     EXPECT_ERR("plugins:\n  - name: a\n    plugin: p\n    plugn: q\n", 4, 5,

@@ -1,0 +1,352 @@
+/*
+ * TEST ONLY: a hypothetical "ABI 1.1" of upws/plugin.h, to test the ABI
+ * rules against a minor that does not exist yet. It is the 1.0 header
+ * (upws_plugin_1_0.h) with exactly the changes a real 1.1 may make:
+ *   - UPWS_ABI_MINOR is 1;
+ *   - upws_host_api gains a function at its end (test_only_1_1_fn);
+ *   - upws_plugin gains an optional callback at its end (on_test_only_1_1).
+ * Nothing here is implemented by any host. tests/sdk builds plugins against
+ * it (one refused by today's host, one that must cope with its absence) and
+ * compiles the host's loader against it to play a 1.1 host.
+ *
+ * When a real 1.1 is released, turn this into a hypothetical 1.2 (the real
+ * 1.1 header plus one appended function and callback, minor 2) and update
+ * the tests that name "1.1".
+ */
+/*
+ * upws/plugin.h — the upws plugin SDK, ABI 1.
+ *
+ * This is the only header a plugin includes. It depends on nothing but the C
+ * standard library: no libwebsockets, jansson, libyaml or pthread type
+ * appears here, and a plugin links against nothing of the host.
+ *
+ * A plugin is a shared object that exports exactly one symbol, the constant
+ * descriptor `upws_plugin_v1` (define it with UPWS_PLUGIN). The host reads
+ * and checks that descriptor before any plugin code runs, then calls init()
+ * with a per-instance proxy handle (upws_ctx) and the host function table
+ * (upws_host_api). Everything a plugin does goes through that table.
+ *
+ * Threads: the host runs every callback of one plugin instance (init,
+ * on_event, on_status, timer callbacks, stop) on one thread of its own, one
+ * at a time. A plugin needs no lock for its own state. Host functions may be
+ * called from any thread; they never block on the network.
+ *
+ * Ownership, in one rule: the host owns everything it hands to a plugin
+ * (ctx, api, events, config values) and a plugin owns everything it
+ * allocates. Pointers the host passes are borrowed for the duration stated
+ * beside each item; copy what you keep. Pointers a plugin passes to the host
+ * are borrowed for the duration of the call; the host copies what it keeps.
+ *
+ * ABI rules (see docs/sdk.md): structs only grow at the end; the host reads a
+ * descriptor field only when the plugin's struct_size covers it; a plugin may
+ * test whether the host has a function with UPWS_API_HAS before calling it.
+ * A change that is not append-only bumps UPWS_ABI_MAJOR and renames the
+ * entry symbol.
+ */
+#ifndef UPWS_PLUGIN_H
+#define UPWS_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define UPWS_ABI_MAJOR 1
+#define UPWS_ABI_MINOR 1
+#define UPWS_ENTRY_SYMBOL "upws_plugin_v1"
+
+#if defined(__GNUC__)
+#define UPWS_EXPORT __attribute__((visibility("default")))
+#define UPWS_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define UPWS_EXPORT
+#define UPWS_PRINTF(f, a)
+#endif
+
+/* Opaque, host-owned proxy handle: one per plugin instance. Valid from the
+ * call of init() until stop() returns. Never freed by the plugin. */
+typedef struct upws_ctx upws_ctx;
+
+/* Return codes of host functions: 0 (or a positive id) on success. */
+enum {
+    UPWS_OK = 0,
+    UPWS_EINVAL = -1,   /* bad argument (unknown type, bad code, bad depth) */
+    UPWS_ENOMEM = -2,
+    UPWS_ECLOSED = -3,  /* the instance is stopping; nothing was done */
+    UPWS_ENOENT = -4,   /* no such key / subscription / timer */
+    UPWS_ENOTSUP = -5,  /* not available here (e.g. private data without keys) */
+    UPWS_ETYPE = -6     /* config value has another type than asked for */
+};
+
+typedef enum {
+    UPWS_LOG_ERROR = 0,
+    UPWS_LOG_WARN = 1,
+    UPWS_LOG_INFO = 2,
+    UPWS_LOG_DEBUG = 3
+} upws_log_level;
+
+typedef enum {
+    UPWS_TYPE_UNKNOWN = 0,
+    UPWS_TYPE_TICKER,
+    UPWS_TYPE_TRADE,
+    UPWS_TYPE_ORDERBOOK,
+    UPWS_TYPE_CANDLE,   /* every candle.* unit; see upws_candle.unit_seconds */
+    UPWS_TYPE_MYORDER,  /* private; views arrive in a later minor */
+    UPWS_TYPE_MYASSET   /* private; views arrive in a later minor */
+} upws_type;
+
+typedef enum { UPWS_SNAPSHOT = 1, UPWS_REALTIME = 2 } upws_stream_type;
+
+/* Delivery policy of a subscription when the plugin falls behind. */
+typedef enum {
+    UPWS_DELIVERY_DEFAULT = 0,  /* lossless for trade/candle/private, latest for ticker/orderbook */
+    UPWS_DELIVERY_LOSSLESS = 1, /* queued; overflow is counted and reported, never silent */
+    UPWS_DELIVERY_LATEST = 2    /* conflated: a slow plugin gets the newest value per stream */
+} upws_delivery;
+
+typedef enum { UPWS_SIDE_UNKNOWN = 0, UPWS_ASK = 1, UPWS_BID = 2 } upws_side;
+typedef enum { UPWS_CHANGE_UNKNOWN = 0, UPWS_RISE = 1, UPWS_EVEN = 2, UPWS_FALL = 3 } upws_change;
+
+/* What a plugin wants. Borrowed during the subscribe/snapshot call only.
+ * Always set struct_size = sizeof(upws_want); zero what you do not use. */
+typedef struct upws_want {
+    uint32_t struct_size;
+    const char *type;          /* "ticker", "trade", "orderbook", "candle.1s" … "candle.240m" */
+    const char *const *codes;  /* upper-case market codes, e.g. "KRW-BTC" (no ".N" suffix) */
+    size_t n_codes;            /* ≥ 1 */
+    uint32_t depth;            /* orderbook: 1, 5, 15 or 30 levels; 0 = 30 */
+    double level;              /* orderbook: KRW price-grouping unit; 0 = none */
+    upws_delivery delivery;
+} upws_want;
+
+/* ---- Event views. Host-owned; valid only during on_event(). ---------- */
+
+typedef struct upws_ticker {
+    double opening_price, high_price, low_price, trade_price, prev_closing_price;
+    double change_price, signed_change_price, change_rate, signed_change_rate;
+    double trade_volume, acc_trade_volume, acc_trade_volume_24h;
+    double acc_trade_price, acc_trade_price_24h, acc_ask_volume, acc_bid_volume;
+    int64_t trade_timestamp;   /* ms */
+    upws_side ask_bid;
+    upws_change change;
+} upws_ticker;
+
+typedef struct upws_trade {
+    double trade_price, trade_volume, prev_closing_price, change_price;
+    double best_ask_price, best_ask_size, best_bid_price, best_bid_size;
+    int64_t trade_timestamp;   /* ms */
+    int64_t sequential_id;     /* exact (above 2^53 on the real exchange); unique per trade */
+    upws_side ask_bid;
+    upws_change change;
+} upws_trade;
+
+typedef struct upws_orderbook_unit {
+    double ask_price, ask_size, bid_price, bid_size;
+} upws_orderbook_unit;
+
+typedef struct upws_orderbook {
+    double total_ask_size, total_bid_size;
+    double level;                     /* grouping unit in effect; 0 = none */
+    size_t n_units;                   /* ≤ the depth you asked for */
+    const upws_orderbook_unit *units; /* best first; i-th ask paired with i-th bid */
+} upws_orderbook;
+
+typedef struct upws_candle {
+    uint32_t unit_seconds;              /* 1, 60, 180, … 14400 */
+    const char *candle_date_time_utc;   /* "yyyy-MM-ddTHH:mm:ss", start of the candle */
+    const char *candle_date_time_kst;
+    double opening_price, high_price, low_price, trade_price;
+    double candle_acc_trade_volume, candle_acc_trade_price;
+} upws_candle;
+
+/* One market-data event. Everything it points to is host-owned and valid
+ * only during the on_event() call that received it. */
+typedef struct upws_event {
+    uint32_t struct_size;
+    upws_type type;
+    const char *type_name;      /* as Upbit names it: "ticker", "candle.1m", … */
+    const char *code;           /* "KRW-BTC" */
+    upws_stream_type stream_type;
+    int64_t timestamp_ms;       /* exchange time of the message */
+    int64_t recv_time_ns;       /* wall clock (CLOCK_REALTIME) when the frame arrived */
+    int64_t snapshot_id;        /* id returned by api->snapshot() when this answers it; else 0 */
+    const char *json;           /* this event's JSON object exactly as received (DEFAULT or SIMPLE keys) */
+    size_t json_len;
+    /* Exactly one view is non-NULL, matching `type` (none for unknown types). */
+    const upws_ticker *ticker;
+    const upws_trade *trade;
+    const upws_orderbook *orderbook;
+    const upws_candle *candle;
+} upws_event;
+
+/* A field value as it appeared on the wire, for exact (decimal-text) access. */
+typedef enum {
+    UPWS_VAL_ABSENT = 0,
+    UPWS_VAL_NULL,
+    UPWS_VAL_STRING,  /* text = the characters between the quotes, escapes as received */
+    UPWS_VAL_NUMBER,  /* text = the number exactly as spelled (e.g. "1.16539E8") */
+    UPWS_VAL_BOOL,    /* text = "true" / "false" */
+    UPWS_VAL_OBJECT,  /* text = the whole JSON object */
+    UPWS_VAL_ARRAY    /* text = the whole JSON array */
+} upws_val_kind;
+
+typedef struct upws_val {
+    upws_val_kind kind;
+    const char *text;  /* not NUL-terminated; borrowed like the event */
+    size_t len;
+} upws_val;
+
+/* ---- Status notifications (on_status). Host-owned, valid during the call. */
+
+typedef enum {
+    UPWS_STATUS_UP = 1,        /* a connection carrying your streams is (re)established */
+    UPWS_STATUS_DOWN,          /* that connection is down since `since_ns`; data stops */
+    UPWS_STATUS_GAP,           /* restored: data between since_ns and until_ns is missing */
+    UPWS_STATUS_DROPPED,       /* your inbox overflowed; `count` events were dropped */
+    UPWS_STATUS_UPSTREAM_ERROR,/* Upbit rejected something you asked for; see name/message */
+    UPWS_STATUS_UNSERVED       /* a code you asked for produced no data (unknown or delisted) */
+} upws_status_kind;
+
+typedef struct upws_status {
+    uint32_t struct_size;
+    upws_status_kind kind;
+    int private_conn;        /* 0 = public connection, 1 = private connection */
+    int64_t since_ns, until_ns;
+    uint64_t count;
+    int64_t sub_id;          /* the subscription concerned, or 0 */
+    const char *name;        /* Upbit error name or NULL */
+    const char *message;     /* human text or NULL */
+} upws_status;
+
+/* ---- The host function table. Host-owned, constant, valid until stop() returns. */
+
+typedef void (*upws_timer_fn)(void *self, int64_t timer_id);
+
+typedef struct upws_host_api {
+    uint32_t struct_size;
+    uint16_t abi_major, abi_minor;
+
+    /* Log one line, prefixed with the instance name. Thread: any.
+     * Ownership: fmt and arguments borrowed. Never log secrets. */
+    void (*log)(upws_ctx *ctx, upws_log_level level, const char *fmt, ...) UPWS_PRINTF(3, 4);
+
+    /* Subscribe to live data. Asynchronous: the host merges every plugin's
+     * wants into one request and sends it when the union changed. You get
+     * one SNAPSHOT per code (from the host's last value when the stream is
+     * already live), then REALTIME events. Thread: any.
+     * Ownership: want (and its strings) borrowed during the call.
+     * Returns: a subscription id > 0, or UPWS_EINVAL (bad want), UPWS_ENOTSUP
+     * (a private type this host cannot serve) or UPWS_ECLOSED. */
+    int64_t (*subscribe)(upws_ctx *ctx, const upws_want *want);
+
+    /* Drop one subscription. The next request to Upbit reflects it (if no
+     * other plugin still wants those streams). Events already queued may still
+     * arrive. Thread: any. Returns UPWS_OK or UPWS_ENOENT. */
+    int (*unsubscribe)(upws_ctx *ctx, int64_t sub_id);
+
+    /* Ask for one SNAPSHOT per code without subscribing. Asynchronous: each
+     * answer arrives in on_event() with event->snapshot_id set to the returned
+     * id. Answered from the host's last value when the stream is live,
+     * otherwise with a snapshot-only item in the next request (live streams are
+     * not disturbed). Thread: any. Ownership: want borrowed during the call.
+     * Returns: a snapshot id > 0, or a negative UPWS_E*. */
+    int64_t (*snapshot)(upws_ctx *ctx, const upws_want *want);
+
+    /* Call fn(self, id) on the plugin's thread after `after_ms`, then every
+     * `every_ms` if every_ms > 0. Thread: any. Returns a timer id > 0. */
+    int64_t (*timer_add)(upws_ctx *ctx, uint32_t after_ms, uint32_t every_ms, upws_timer_fn fn);
+    /* Returns UPWS_OK or UPWS_ENOENT. A callback already due may still run once. */
+    int (*timer_cancel)(upws_ctx *ctx, int64_t timer_id);
+
+    /* Lookup in this instance's `config:` section. Thread: any.
+     * Ownership: returned strings are host-owned and valid until stop() returns.
+     * Returns UPWS_OK, UPWS_ENOENT (key absent) or UPWS_ETYPE (other type). */
+    int (*config_str)(upws_ctx *ctx, const char *key, const char **out);
+    int (*config_int)(upws_ctx *ctx, const char *key, int64_t *out);
+    int (*config_double)(upws_ctx *ctx, const char *key, double *out);
+    int (*config_bool)(upws_ctx *ctx, const char *key, int *out);
+    /* A list of scalars; *items[i] valid until stop() returns. */
+    int (*config_list)(upws_ctx *ctx, const char *key, const char *const **items, size_t *n);
+
+    /* Exact wire text of one field of `ev`, looked up by its DEFAULT name
+     * ("trade_price") whatever the wire format (SIMPLE is mapped). Orderbook
+     * levels are addressed flattened: "ask_price_1" … "bid_size_30".
+     * Ownership: out->text borrowed like the event. Thread: the plugin's.
+     * Returns UPWS_OK (out->kind may be UPWS_VAL_ABSENT) or UPWS_EINVAL. */
+    int (*event_field)(const upws_event *ev, const char *name, upws_val *out);
+
+    /* 1 when API keys are configured and private streams can be served, else 0. */
+    int (*private_available)(upws_ctx *ctx);
+
+    /* The instance name from the config (host-owned, valid until stop() returns). */
+    const char *(*instance_name)(upws_ctx *ctx);
+
+    /* Static text for a UPWS_E* code. */
+    const char *(*strerror)(int code);
+
+    /* ABI 1.1 and later: append new functions below, never above. */
+
+    /* (test-only 1.1 addition) Returns x + 1. Test UPWS_API_HAS(api,
+     * test_only_1_1_fn) before calling: a 1.0 host's table ends before it. */
+    int64_t (*test_only_1_1_fn)(upws_ctx *ctx, int64_t x);
+} upws_host_api;
+
+/* True when the host's table has `fn` (test before calling a function newer than 1.0). */
+#define UPWS_API_HAS(api, fn) \
+    ((api)->struct_size >= offsetof(upws_host_api, fn) + sizeof((api)->fn))
+
+/* ---- The descriptor a plugin exports (constant data, read before any plugin code runs). */
+
+typedef struct upws_plugin {
+    uint32_t struct_size;   /* sizeof(upws_plugin) when the plugin was built */
+    uint16_t abi_major;     /* UPWS_ABI_MAJOR the plugin was built against */
+    uint16_t abi_minor;     /* UPWS_ABI_MINOR the plugin was built against */
+    const char *name;       /* [a-z0-9_]+; the host copies it */
+    const char *version;    /* the plugin's own version; the host copies it */
+    const char *description;
+
+    /* NULL-terminated list of the keys the plugin accepts in its `config:`
+     * section, or NULL to accept any. The host rejects other keys (naming
+     * file, line and key) before init() runs. */
+    const char *const *config_keys;
+
+    /* Mandatory. Set *self to the plugin's state. Non-zero return = refused
+     * (log why first); the host then sweeps whatever the plugin registered.
+     * Thread: the plugin's. Ownership: ctx and api host-owned until stop() returns. */
+    int (*init)(upws_ctx *ctx, const upws_host_api *api, void **self);
+
+    /* Mandatory. One event; see upws_event for lifetime. Thread: the plugin's. */
+    void (*on_event)(void *self, const upws_event *ev);
+
+    /* Optional. Connection and delivery status for this plugin. Thread: the plugin's. */
+    void (*on_status)(void *self, const upws_status *st);
+
+    /* Mandatory. Flush, join your own threads, free `self`. After it returns no
+     * plugin code may run: the host then releases every subscription, timer
+     * and pending snapshot the instance held. Thread: the plugin's. */
+    void (*stop)(void *self);
+
+    /* ABI 1.1 and later: append optional callbacks below, never above. */
+
+    /* (test-only 1.1 addition) Optional; a 1.0 host never reads it. */
+    void (*on_test_only_1_1)(void *self);
+} upws_plugin;
+
+_Static_assert(offsetof(upws_plugin, abi_major) == 4, "frozen ABI prefix");
+_Static_assert(offsetof(upws_plugin, abi_minor) == 6, "frozen ABI prefix");
+_Static_assert(offsetof(upws_host_api, abi_major) == 4, "frozen ABI prefix");
+
+/* In exactly one source file of the plugin:
+ *     UPWS_PLUGIN = { .struct_size = sizeof(upws_plugin), .abi_major = UPWS_ABI_MAJOR,
+ *                     .abi_minor = UPWS_ABI_MINOR, .name = "my_plugin", ... };
+ */
+#define UPWS_PLUGIN \
+    UPWS_EXPORT extern const upws_plugin upws_plugin_v1; \
+    UPWS_EXPORT const upws_plugin upws_plugin_v1
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* UPWS_PLUGIN_H */
