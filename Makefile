@@ -2,7 +2,7 @@
 # fresh Debian 12 machine: they install what they need first.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps test-deps build build-asan test test-fast demo clean
+.PHONY: all deps test-deps web build build-asan test test-fast demo clean
 
 all: build
 
@@ -12,11 +12,16 @@ deps:
 test-deps:
 	@./.ci/install-deps.sh --test
 
-build: deps
+build: deps web
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build build -j $(JOBS)
 
-build-asan: deps
+# The chart page's library (and the browser driver its test uses), pinned in
+# package-lock.json; does nothing when node_modules already matches.
+web:
+	@./plugins/chart_feeder/web/install.sh
+
+build-asan: deps web
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DUPWS_SANITIZE=ON >/dev/null
 	cmake --build build-asan -j $(JOBS)
 

@@ -20,6 +20,7 @@ rm -f "$MOCKOUT"
 export UPWS_DEMO_URL="ws://127.0.0.1:$PORT/websocket/v1"
 export UPWS_DEMO_REST="http://127.0.0.1:$PORT"
 echo "mock exchange on 127.0.0.1:$PORT; CSV files under $UPWS_DEMO_DATA; Ctrl-C to stop"
+echo "live chart: http://${UPWS_DEMO_CHART:-127.0.0.1:8480}/  (open it in a browser)"
 
 "$BUILD/upws" run -c config/demo.yaml &
 HOST=$!

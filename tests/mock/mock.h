@@ -95,6 +95,8 @@ struct mock_state {
     int64_t down_until_ms;       /* /ctl/down: upgrades get 503 until then */
     int64_t rest_fail_until_ms;  /* /ctl/rest-fail: REST answers 500 */
     int64_t rest_429_until_ms;   /* /ctl/rest-429: REST answers 429 */
+    int64_t private_refuse_until_ms; /* /ctl/private-refuse: private upgrades fail */
+    bool private_refuse_http;    /* ... with HTTP 401 (else INVALID_AUTH frame) */
     int64_t connect_times[MOCK_CONNECT_BURST];
     unsigned connect_head;
     struct mock_stats stats;

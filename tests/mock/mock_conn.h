@@ -19,7 +19,9 @@ struct lws;
 struct conn {
     uint64_t id;
     struct lws *wsi;
-    bool private_path, auth, origin;
+    bool private_path, origin;
+    bool auth;              /* private path and the JWT checked out */
+    const char *auth_result;/* jwt_result_name(), "refused" or "none" (public) */
 
     enum fmt fmt;
     struct request sub;     /* the subscription set in force */

@@ -17,6 +17,25 @@
  *   /ctl/rest-429?secs=N       REST answers 429 too_many_requests for N s
  *   /ctl/stats                 counters and current fault state as JSON
  *
+ * The private side (mock_ctl_private.c):
+ *
+ *   /ctl/order?market=M&side=bid|ask&price=P&volume=V[&fills=N]
+ *             [&stop_after=K][&step_ms=MS][&identifier=ID]
+ *                              place a limit order on the simulated account:
+ *                              myOrder wait now, then every step_ms (200) one
+ *                              fill (N=2 even shares; done with the last),
+ *                              myAsset after each change; stop_after=K makes
+ *                              only K fills and leaves it open. Replies
+ *                              {"ok":true,"uuid":...} or 400 with an Upbit
+ *                              error name (insufficient_funds_bid, ...)
+ *   /ctl/cancel?uuid=U         cancel an open order (myOrder cancel, myAsset)
+ *   /ctl/deposit?currency=C&amount=A
+ *                              change a free balance (A < 0 withdraws), myAsset
+ *   /ctl/private-refuse?secs=N[&mode=invalid_auth|http]
+ *                              drop private sockets; for N s (default 5)
+ *                              private upgrades get INVALID_AUTH + close, or
+ *                              with mode=http a plain HTTP 401
+ *
  * Every call is logged as {"ev":"ctl","action":...}; a malformed argument is
  * a 400 and changes nothing. Unknown actions are a 404. */
 #include "mock_ctl.h"
@@ -29,6 +48,7 @@
 
 #include "mock.h"
 #include "mock_conn.h"
+#include "mock_ctl_private.h"
 #include "mock_http.h"
 #include "mock_log.h"
 
@@ -170,26 +190,30 @@ static const char *yes(bool b)
 
 static int ctl_stats(struct lws *wsi)
 {
-    char body[640];
+    char body[768];
     const struct mock_stats *s = &g_mock.stats;
     int64_t now = mock_now_ms();
     snprintf(body, sizeof(body),
              "{\"connections\":%u,\"connections_total\":%llu,\"requests\":%llu,"
              "\"frames_sent\":%llu,\"bytes_sent\":%llu,\"refused\":%llu,"
              "\"dropped_slow\":%llu,\"rest_requests\":%llu,\"stalled\":%s,"
-             "\"down\":%s,\"refusing\":%s,\"rest_failing\":%s}",
+             "\"down\":%s,\"refusing\":%s,\"rest_failing\":%s,\"private_refusing\":%s}",
              g_mock.nconns, (unsigned long long)s->connections_total,
              (unsigned long long)s->requests, (unsigned long long)s->frames_sent,
              (unsigned long long)s->bytes_sent, (unsigned long long)s->refused,
              (unsigned long long)s->dropped_slow, (unsigned long long)s->rest_requests,
              yes(g_mock.stalled), yes(now < g_mock.down_until_ms),
              yes(now < g_mock.refuse_until_ms),
-             yes(now < g_mock.rest_fail_until_ms || now < g_mock.rest_429_until_ms));
+             yes(now < g_mock.rest_fail_until_ms || now < g_mock.rest_429_until_ms),
+             yes(now < g_mock.private_refuse_until_ms));
     return http_reply(wsi, 200, body);
 }
 
 static int dispatch(struct lws *wsi, const char *action)
 {
+    int rc = ctl_private(wsi, action);
+    if (rc != 1)
+        return rc;
     if (strcmp(action, "stats") == 0)
         return ctl_stats(wsi);
     if (strcmp(action, "refuse") == 0)

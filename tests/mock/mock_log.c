@@ -133,12 +133,12 @@ static json_t *text_value(const char *text, size_t len)
     return v ? v : json_null();
 }
 
-void log_conn_open(uint64_t conn, const char *path, bool auth, bool origin,
+void log_conn_open(uint64_t conn, const char *path, const char *auth, bool origin,
                    unsigned connects_1s)
 {
     json_t *rec = record(conn, "open");
     json_object_set_new(rec, "path", json_string(path));
-    json_object_set_new(rec, "auth", json_boolean(auth));
+    json_object_set_new(rec, "auth", json_string(auth));
     json_object_set_new(rec, "origin", json_boolean(origin));
     json_object_set_new(rec, "connects_1s", json_integer(connects_1s));
     emit(rec);
@@ -180,12 +180,26 @@ void log_drop(uint64_t conn, const char *why)
     emit(rec);
 }
 
-void log_rest(const char *method, const char *path, unsigned status)
+void log_rest(const char *method, const char *path, const char *query, unsigned status,
+              const char *auth)
 {
     json_t *rec = record(0, "rest");
     json_object_set_new(rec, "method", json_string(method));
     json_object_set_new(rec, "path", text_value(path, strlen(path)));
+    if (query)
+        json_object_set_new(rec, "query", text_value(query, strlen(query)));
     json_object_set_new(rec, "status", json_integer(status));
+    if (auth)
+        json_object_set_new(rec, "auth", json_string(auth));
+    emit(rec);
+}
+
+void log_private(const char *type, json_t *fields)
+{
+    json_t *rec = record(0, "private");
+    json_object_set_new(rec, "type", json_string(type));
+    json_object_update(rec, fields);
+    json_decref(fields);
     emit(rec);
 }
 

@@ -13,8 +13,11 @@
 int log_open(const char *path);
 void log_close(void);
 
-/* connects_1s: accepted connects in the trailing second, this one included. */
-void log_conn_open(uint64_t conn, const char *path, bool auth, bool origin,
+/* auth: the JWT check result on the private path ("ok", "missing",
+ * "bad_signature", "nonce_reused", ..., "refused" under /ctl/private-refuse),
+ * "none" on the public path. connects_1s: accepted connects in the trailing
+ * second, this one included. */
+void log_conn_open(uint64_t conn, const char *path, const char *auth, bool origin,
                    unsigned connects_1s);
 void log_conn_close(uint64_t conn);
 /* parsed may be NULL (request was not JSON); text need not be UTF-8. */
@@ -24,8 +27,13 @@ void log_ping(uint64_t conn);
 void log_refused(const char *why);
 void log_drop(uint64_t conn, const char *why);
 void log_ctl(const char *action);
-/* One REST call (path without the query) and the status it got. */
-void log_rest(const char *method, const char *path, unsigned status);
+/* One REST call (path without the query) and the status it got; query
+ * (as hashed) and auth (the JWT check result) are NULL when not applicable. */
+void log_rest(const char *method, const char *path, const char *query, unsigned status,
+              const char *auth);
+/* {"ev":"private","type":type, ...fields}: one myOrder/myAsset event the
+ * mock generated. Takes ownership of fields (a JSON object). */
+void log_private(const char *type, json_t *fields);
 
 /* Ground truth for tests: one "CODE SEQUENTIAL_ID" line per generated trade. */
 int log_trades_open(const char *path);

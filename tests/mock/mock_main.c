@@ -15,6 +15,7 @@
 #include "mock_feed.h"
 #include "mock_log.h"
 #include "mock_market.h"
+#include "mock_private.h"
 #include "mock_rest.h"
 #include "mock_server.h"
 
@@ -52,7 +53,14 @@ static void usage(FILE *to)
             "  /ctl/down?secs=N                drop all, upgrades get 503 for N s\n"
             "  /ctl/rest-fail?secs=N           REST answers 500 for N s\n"
             "  /ctl/rest-429?secs=N            REST answers 429 for N s\n"
-            "  /ctl/stats                      counters and fault state (JSON)\n");
+            "  /ctl/stats                      counters and fault state (JSON)\n"
+            "Private side (JWT on /websocket/v1/private and on REST GET /v1/accounts,\n"
+            "/v1/orders/open, /v1/order), a simulated account and order lifecycles:\n"
+            "  /ctl/order?market=M&side=bid|ask&price=P&volume=V[&fills=N][&stop_after=K]\n"
+            "            [&step_ms=MS][&identifier=ID]   place an order (myOrder/myAsset)\n"
+            "  /ctl/cancel?uuid=U              cancel an open order\n"
+            "  /ctl/deposit?currency=C&amount=A  change a free balance\n"
+            "  /ctl/private-refuse?secs=N[&mode=invalid_auth|http]  refuse private upgrades\n");
 }
 
 static int parse_long(const char *s, long min, long max, long *out)
@@ -147,7 +155,9 @@ static void on_signal(int sig)
 
 static void on_tick(lws_sorted_usec_list_t *sul)
 {
-    feed_tick(mock_now_us());
+    int64_t now_us = mock_now_us();
+    feed_tick(now_us);
+    private_tick(now_us / 1000);
     lws_sul_schedule(g_mock.ctx, 0, sul, on_tick, TICK_US);
 }
 
@@ -197,6 +207,7 @@ int main(int argc, char **argv)
     }
     int rc = 1;
     install_signals();
+    private_init();
     if (markets_init(g_mock.cfg.markets, g_mock.cfg.seed) == 0 && create_server() == 0) {
         lws_sul_schedule(g_mock.ctx, 0, &tick_sul, on_tick, TICK_US);
         while (!stop_requested && lws_service(g_mock.ctx, 0) >= 0)
@@ -213,6 +224,7 @@ int main(int argc, char **argv)
     conns_free_all();
     feed_free();
     rest_free();
+    private_free();
     markets_free();
     log_close();
     return rc;

@@ -1,6 +1,7 @@
 /* GET /v1/market/all[?is_details=true] (PROTOCOL §11, §12) for the mock's
- * universe, so a host can learn which codes exist. /ctl/rest-fail and
- * /ctl/rest-429 turn every REST call into a 500 or a 429 for a while. */
+ * universe, so a host can learn which codes exist; the Exchange calls with
+ * a JWT live in mock_rest_private.c. /ctl/rest-fail and /ctl/rest-429 turn
+ * every REST call into a 500 or a 429 for a while. */
 #include "mock_rest.h"
 
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "mock_http.h"
 #include "mock_log.h"
 #include "mock_market.h"
+#include "mock_rest_private.h"
 
 #define PATH_MARKET_ALL "/v1/market/all"
 
@@ -103,8 +105,8 @@ static const char *method_of(struct lws *wsi)
     return "?";
 }
 
-static int reply_error(struct lws *wsi, unsigned status, const char *name, const char *msg,
-                       const struct http_hdr *hdrs, size_t nhdrs)
+int rest_reply_error(struct lws *wsi, unsigned status, const char *name, const char *msg,
+                     const struct http_hdr *hdrs, size_t nhdrs)
 {
     json_t *o = json_pack("{s:{s:s,s:s}}", "error", "name", name, "message", msg);
     char *body = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -114,19 +116,23 @@ static int reply_error(struct lws *wsi, unsigned status, const char *name, const
     return rc;
 }
 
-/* Injected faults first: they stand for the whole REST service failing. */
-static int reply_fault(struct lws *wsi, unsigned *status)
+int rest_reply_fault(struct lws *wsi, const char *group, int min, int sec, unsigned *status)
 {
-    static const struct http_hdr spent = {"Remaining-Req:", "group=market; min=600; sec=0"};
+    char now_txt[96], spent_txt[96];
+    snprintf(now_txt, sizeof now_txt, "group=%s; min=%d; sec=%d", group, min, sec);
+    snprintf(spent_txt, sizeof spent_txt, "group=%s; min=%d; sec=0", group, min);
+    struct http_hdr remaining = {"Remaining-Req:", now_txt};
+    struct http_hdr spent = {"Remaining-Req:", spent_txt};
     int64_t now = mock_now_ms();
     if (now < g_mock.rest_fail_until_ms) {
         *status = 500;
-        return reply_error(wsi, 500, "internal_server_error",
-                           "Internal server error (mock /ctl/rest-fail)", NULL, 0);
+        return rest_reply_error(wsi, 500, "internal_server_error",
+                                "Internal server error (mock /ctl/rest-fail)", &remaining, 1);
     }
     if (now < g_mock.rest_429_until_ms) {
         *status = 429;
-        return reply_error(wsi, 429, "too_many_requests", "Too many API requests.", &spent, 1);
+        return rest_reply_error(wsi, 429, "too_many_requests", "Too many API requests.",
+                                &spent, 1);
     }
     return 1;
 }
@@ -144,16 +150,16 @@ static int reply_market_all(struct lws *wsi)
 
 static int route(struct lws *wsi, const char *method, const char *uri, unsigned *status)
 {
-    int rc = reply_fault(wsi, status);
+    int rc = rest_reply_fault(wsi, "market", 600, 9, status);
     if (rc <= 0)
         return rc;
     if (strcmp(uri, PATH_MARKET_ALL) != 0) {
         *status = 404;
-        return reply_error(wsi, 404, "not_found", "Not Found", NULL, 0);
+        return rest_reply_error(wsi, 404, "not_found", "Not Found", NULL, 0);
     }
     if (strcmp(method, "GET") != 0) {
         *status = 405;
-        return reply_error(wsi, 405, "method_not_allowed", "Method Not Allowed", NULL, 0);
+        return rest_reply_error(wsi, 405, "method_not_allowed", "Method Not Allowed", NULL, 0);
     }
     *status = 200;
     return reply_market_all(wsi);
@@ -163,8 +169,11 @@ int rest_http(struct lws *wsi, const char *uri)
 {
     const char *method = method_of(wsi);
     unsigned status = 0;
-    int rc = route(wsi, method, uri, &status);
+    struct rest_call call = {method, uri, NULL, NULL};
+    int rc = rest_private_path(uri) ? rest_private_http(wsi, &call, &status)
+                                    : route(wsi, method, uri, &status);
     g_mock.stats.rest_requests++;
-    log_rest(method, uri, status);
+    log_rest(method, uri, call.query, status, call.auth);
+    free(call.query);
     return rc;
 }

@@ -23,7 +23,8 @@
 
 struct pss {
     struct conn *conn;
-    bool private_path, auth, origin;
+    bool private_path, origin;
+    const char *auth;       /* check result, see struct conn.auth_result */
 };
 
 static void copy_uri(struct lws *wsi, char *buf, int len)
@@ -55,6 +56,8 @@ static unsigned connects_last_second(int64_t now_ms)
 
 static const char *refusal_body(unsigned status)
 {
+    if (status == 401)
+        return "{\"error\":{\"name\":\"INVALID_AUTH\",\"message\":\"인증 정보가 올바르지 않습니다.\"}}";
     if (status == 429)
         return "{\"error\":{\"name\":\"TOO_MANY_REQUESTS\",\"message\":\"Too Many Requests\"}}";
     if (status == 503)
@@ -85,23 +88,35 @@ static int gate_upgrade(struct lws *wsi)
         return refuse(wsi, 503, "down", -1);
     if (now < g_mock.refuse_until_ms)
         return refuse(wsi, 429, "ctl", g_mock.refuse_retry_after);
+    if (strcmp(uri, PATH_PRIVATE) == 0 && now < g_mock.private_refuse_until_ms &&
+        g_mock.private_refuse_http)
+        return refuse(wsi, 401, "private-refuse", -1);
     if (!connect_rate_ok(now))
         return refuse(wsi, 429, "rate", -1);
     return 0;
 }
 
-static bool check_auth(struct lws *wsi)
+/* Only the private path looks at the token: Upbit's public endpoint
+ * ignores one, and checking it there would use up its nonce. */
+static const char *check_auth(struct lws *wsi, bool private_path)
 {
+    if (!private_path)
+        return "none";
+    if (mock_now_ms() < g_mock.private_refuse_until_ms)
+        return "refused";
     int n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
-    if (n <= 0 || n > 8192)
-        return false;
+    if (n <= 0)
+        return jwt_result_name(JWT_MISSING);
+    if (n > 8192)
+        return jwt_result_name(JWT_MALFORMED);
     char *hdr = malloc((size_t)n + 1);
     if (!hdr)
-        return false;
-    bool ok = lws_hdr_copy(wsi, hdr, n + 1, WSI_TOKEN_HTTP_AUTHORIZATION) >= 0 &&
-              jwt_verify(hdr, g_mock.cfg.access_key, g_mock.cfg.secret_key);
+        return jwt_result_name(JWT_MALFORMED);
+    enum jwt_result r = JWT_MALFORMED;
+    if (lws_hdr_copy(wsi, hdr, n + 1, WSI_TOKEN_HTTP_AUTHORIZATION) >= 0)
+        r = jwt_check(hdr, NULL);
     free(hdr);
-    return ok;
+    return jwt_result_name(r);
 }
 
 static int inspect_upgrade(struct lws *wsi, struct pss *pss)
@@ -110,7 +125,7 @@ static int inspect_upgrade(struct lws *wsi, struct pss *pss)
     copy_uri(wsi, uri, sizeof(uri));
     pss->conn = NULL;
     pss->private_path = strcmp(uri, PATH_PRIVATE) == 0;
-    pss->auth = check_auth(wsi);
+    pss->auth = check_auth(wsi, pss->private_path);
     pss->origin = lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) > 0;
     return 0;
 }
@@ -122,12 +137,14 @@ static int on_open(struct lws *wsi, struct pss *pss)
         return -1;
     pss->conn = c;
     c->private_path = pss->private_path;
-    c->auth = pss->auth;
+    c->auth_result = pss->auth ? pss->auth : "none";
+    c->auth = c->private_path && strcmp(c->auth_result, "ok") == 0;
     c->origin = pss->origin;
-    log_conn_open(c->id, c->private_path ? PATH_PRIVATE : PATH_PUBLIC, c->auth, c->origin,
-                  connects_last_second(mock_now_ms()));
+    log_conn_open(c->id, c->private_path ? PATH_PRIVATE : PATH_PUBLIC, c->auth_result,
+                  c->origin, connects_last_second(mock_now_ms()));
     if (g_mock.stalled)
         lws_rx_flow_control(wsi, 0);
+    /* Upbit accepts the socket and then refuses: an error frame and close. */
     if (c->private_path && !c->auth) {
         struct req_error e;
         request_set_error(&e, "INVALID_AUTH", NULL);

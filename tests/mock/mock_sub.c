@@ -79,7 +79,7 @@ void sub_apply(struct conn *c, struct request *r, int64_t now_ms)
     for (size_t i = 0; i < c->sub.nitems; i++) {
         const struct req_item *it = &c->sub.items[i];
         if (dtype_is_private(it->type))
-            continue;   /* accepted, but the mock generates no private data */
+            continue;   /* no snapshot; mock_private reads c->sub when events happen */
         for (size_t k = 0; k < it->ncodes; k++) {
             const struct req_code *code = &it->codes[k];
             if (code->market < 0)

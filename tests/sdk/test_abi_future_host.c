@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-_Static_assert(UPWS_ABI_MINOR == 1, "built against the test-only 1.1 header");
+_Static_assert(UPWS_ABI_MINOR == 2, "built against the test-only 1.2 header");
 
 static int failures;
 
@@ -38,7 +38,7 @@ static void test_old_minor_plugin(void)
     if (!l)
         return;
     const upws_plugin *d = loader_desc(l);
-    size_t size_1_0 = offsetof(upws_plugin, on_test_only_1_1);
+    size_t size_1_0 = offsetof(upws_plugin, save_state);  /* where 1.1 began */
     EXPECT(d->struct_size == size_1_0, "its descriptor is 1.0-sized (%u, expected %zu)", d->struct_size,
            size_1_0);
     EXPECT(d->struct_size < sizeof(upws_plugin), "smaller than this host's");
@@ -74,19 +74,19 @@ static void expect_refused(unsigned major, unsigned minor, const char *plugin_ve
                      .name = "x"};
     char err[512] = "";
     EXPECT(loader_check_desc(&d, err, sizeof err) != 0, "ABI %s refused", plugin_ver);
-    EXPECT(strstr(err, plugin_ver) && strstr(err, "host provides 1.1"), "the refusal names both: %s", err);
+    EXPECT(strstr(err, plugin_ver) && strstr(err, "host provides 1.2"), "the refusal names both: %s", err);
 }
 
 int main(void)
 {
     test_old_minor_plugin();
     test_current_minor_plugins();
-    expect_refused(1, 2, "ABI 1.2");
+    expect_refused(1, 3, "ABI 1.3");
     expect_refused(2, 0, "ABI 2.0");
     loader_shutdown();
     if (failures)
         fprintf(stderr, "%d failure(s)\n", failures);
     else
-        printf("a 1.1 host accepts 1.0 and 1.1 plugins and refuses 1.2 and 2.0\n");
+        printf("a 1.2 host accepts 1.0, 1.1 and 1.2 plugins and refuses 1.3 and 2.0\n");
     return failures ? 1 : 0;
 }

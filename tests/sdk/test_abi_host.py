@@ -22,9 +22,9 @@ with open(os.path.join(HERE, "upws_plugin_1_0.h"), "rb") as f:
 check(digest == FROZEN_SHA256, "tests/sdk/upws_plugin_1_0.h is unchanged (sha256 %s)" % digest)
 
 rc, out, err = run("plugin-info", os.path.join(SDK_FIXTURES, "abi10_probe.so"))
-check(rc == 0 and "ABI:         1.0 (host 1.0)" in out, "plugin-info accepts a 1.0 plugin: %s" % (out + err).strip())
+check(rc == 0 and "ABI:         1.0 (host 1.1)" in out, "plugin-info accepts a 1.0 plugin: %s" % (out + err).strip())
 rc, out, err = run("plugin-info", os.path.join(SDK_FIXTURES, "abi11_newer.so"))
-check(rc == 1 and "plugin built for ABI 1.1, host provides 1.0" in err,
+check(rc == 1 and "plugin built for ABI 1.2, host provides 1.1" in err,
       "plugin-info refuses a newer minor naming both: %s" % err.strip())
 
 work = tmpdir()
@@ -45,9 +45,9 @@ try:
     check(wait_for(lambda: len([l for l in probe_lines(out11) if l[0] == "EVENT"]) >= 3, 10),
           "the 1.1-built plugin declaring 1.0 receives trades")
     log = host.log()
-    check("'newer'" in log and "plugin built for ABI 1.1, host provides 1.0" in log,
+    check("'newer'" in log and "plugin built for ABI 1.2, host provides 1.1" in log,
           "a plugin declaring 1.1 is refused naming both versions")
-    check("'other-major'" in log and "ABI 2.0" in log and "host provides 1.0" in log,
+    check("'other-major'" in log and "ABI 2.0" in log and "host provides 1.1" in log,
           "a plugin of another major is refused naming both versions")
 finally:
     rc = host.stop()
@@ -55,7 +55,7 @@ finally:
 check(rc == 0, "clean exit (%s)" % rc)
 
 init10 = [l for l in probe_lines(out10) if l[0] == "INIT"]
-check(init10 and init10[0][1:3] == ["plugin=1.0", "host=1.0"], "the 1.0 plugin sees host ABI 1.0: %s" % init10)
+check(init10 and init10[0][1:3] == ["plugin=1.0", "host=1.1"], "the 1.0 plugin sees host ABI 1.0: %s" % init10)
 init11 = [l for l in probe_lines(out11) if l[0] == "INIT"]
 if check(init10 and init11, "both plugins started"):
     api_size = int(init10[0][3].split("=")[1])

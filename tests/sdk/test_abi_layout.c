@@ -68,7 +68,7 @@ int main(void)
 {
     const abi_layout *frozen = abi_layout_1_0(), *cur = abi_layout_current(), *next = abi_layout_1_1();
     EXPECT(frozen->abi_major == 1 && frozen->abi_minor == 0, "the frozen header is 1.0");
-    EXPECT(next->abi_minor == 1, "the test-only header is 1.1");
+    EXPECT(next->abi_minor == 2, "the test-only header is 1.2");
     compare("current header", frozen, cur);
     compare("test-only 1.1 header", frozen, next);
     test_api_has();

@@ -1,17 +1,15 @@
 /*
- * TEST ONLY: a hypothetical "ABI 1.1" of upws/plugin.h, to test the ABI
- * rules against a minor that does not exist yet. It is the 1.0 header
- * (upws_plugin_1_0.h) with exactly the changes a real 1.1 may make:
- *   - UPWS_ABI_MINOR is 1;
+ * TEST ONLY: a hypothetical "ABI 1.2" of upws/plugin.h, to test the ABI
+ * rules against a minor that does not exist yet. It is the current 1.1
+ * header with exactly the changes a real 1.2 may make:
+ *   - UPWS_ABI_MINOR is 2;
  *   - upws_host_api gains a function at its end (test_only_1_1_fn);
  *   - upws_plugin gains an optional callback at its end (on_test_only_1_1).
- * Nothing here is implemented by any host. tests/sdk builds plugins against
- * it (one refused by today's host, one that must cope with its absence) and
- * compiles the host's loader against it to play a 1.1 host.
- *
- * When a real 1.1 is released, turn this into a hypothetical 1.2 (the real
- * 1.1 header plus one appended function and callback, minor 2) and update
- * the tests that name "1.1".
+ * (The member names keep their historical "1_1" spelling; they stand for
+ * "the next minor".) Nothing here is implemented by any host. tests/sdk
+ * builds plugins against it (one refused by today's host, one that must cope
+ * with its absence) and compiles the host's loader against it to play a
+ * 1.2 host. When a real 1.2 is released, move this to a hypothetical 1.3.
  */
 /*
  * upws/plugin.h — the upws plugin SDK, ABI 1.
@@ -54,7 +52,7 @@ extern "C" {
 #endif
 
 #define UPWS_ABI_MAJOR 1
-#define UPWS_ABI_MINOR 1
+#define UPWS_ABI_MINOR 2
 #define UPWS_ENTRY_SYMBOL "upws_plugin_v1"
 
 #if defined(__GNUC__)
@@ -286,10 +284,10 @@ typedef struct upws_host_api {
     /* Static text for a UPWS_E* code. */
     const char *(*strerror)(int code);
 
-    /* ABI 1.1 and later: append new functions below, never above. */
+    /* ABI 1.2 and later: append new functions below, never above. */
 
-    /* (test-only 1.1 addition) Returns x + 1. Test UPWS_API_HAS(api,
-     * test_only_1_1_fn) before calling: a 1.0 host's table ends before it. */
+    /* (test-only 1.2 addition) Returns x + 1. Test UPWS_API_HAS(api,
+     * test_only_1_1_fn) before calling: a 1.1 host's table ends before it. */
     int64_t (*test_only_1_1_fn)(upws_ctx *ctx, int64_t x);
 } upws_host_api;
 
@@ -328,9 +326,25 @@ typedef struct upws_plugin {
      * and pending snapshot the instance held. Thread: the plugin's. */
     void (*stop)(void *self);
 
-    /* ABI 1.1 and later: append optional callbacks below, never above. */
+    /* ---- ABI 1.1: optional state hand-off across a hot reload. ---------- */
 
-    /* (test-only 1.1 addition) Optional; a 1.0 host never reads it. */
+    /* Optional. Called on the OLD instance's thread just before a new build
+     * of the plugin replaces it (hot reload, `upws plugin reload`, a changed
+     * `config:`). Return 0 and set *blob and *len to an opaque byte string
+     * allocated with malloc(3) (the host frees it), or return non-zero / set
+     * *blob = NULL to hand nothing over. The blob must not contain pointers
+     * (the old image is unloaded) nor function pointers. The old instance
+     * keeps running (and receiving events) until the new one has started. */
+    int (*save_state)(void *self, void **blob, size_t *len);
+
+    /* Optional. Called on the NEW instance's thread right after init()
+     * succeeded and before any event, with the blob save_state() produced
+     * (borrowed for the call). A non-zero return is logged and ignored. */
+    int (*restore_state)(void *self, const void *blob, size_t len);
+
+    /* ABI 1.2 and later: append optional callbacks below, never above. */
+
+    /* (test-only 1.2 addition) Optional; a 1.1 host never reads it. */
     void (*on_test_only_1_1)(void *self);
 } upws_plugin;
 

@@ -39,7 +39,7 @@ extern "C" {
 #endif
 
 #define UPWS_ABI_MAJOR 1
-#define UPWS_ABI_MINOR 0
+#define UPWS_ABI_MINOR 1
 #define UPWS_ENTRY_SYMBOL "upws_plugin_v1"
 
 #if defined(__GNUC__)
@@ -271,7 +271,7 @@ typedef struct upws_host_api {
     /* Static text for a UPWS_E* code. */
     const char *(*strerror)(int code);
 
-    /* ABI 1.1 and later: append new functions below, never above. */
+    /* ABI 1.2 and later: append new functions below, never above. */
 } upws_host_api;
 
 /* True when the host's table has `fn` (test before calling a function newer than 1.0). */
@@ -309,7 +309,23 @@ typedef struct upws_plugin {
      * and pending snapshot the instance held. Thread: the plugin's. */
     void (*stop)(void *self);
 
-    /* ABI 1.1 and later: append optional callbacks below, never above. */
+    /* ---- ABI 1.1: optional state hand-off across a hot reload. ---------- */
+
+    /* Optional. Called on the OLD instance's thread just before a new build
+     * of the plugin replaces it (hot reload, `upws plugin reload`, a changed
+     * `config:`). Return 0 and set *blob and *len to an opaque byte string
+     * allocated with malloc(3) (the host frees it), or return non-zero / set
+     * *blob = NULL to hand nothing over. The blob must not contain pointers
+     * (the old image is unloaded) nor function pointers. The old instance
+     * keeps running (and receiving events) until the new one has started. */
+    int (*save_state)(void *self, void **blob, size_t *len);
+
+    /* Optional. Called on the NEW instance's thread right after init()
+     * succeeded and before any event, with the blob save_state() produced
+     * (borrowed for the call). A non-zero return is logged and ignored. */
+    int (*restore_state)(void *self, const void *blob, size_t len);
+
+    /* ABI 1.2 and later: append optional callbacks below, never above. */
 } upws_plugin;
 
 _Static_assert(offsetof(upws_plugin, abi_major) == 4, "frozen ABI prefix");
