@@ -365,9 +365,16 @@ static int route(struct lws *wsi, const char *path, int post, tbuf *out, const c
             tb_add(out, "{\"ok\":true,\"reload\":\"started; see the log for the result\"}\n");
             return 202;
         }
-        if (strncmp(path, "/plugins/", 9) == 0) {
-            tb_add(out, "{\"error\":\"reloading one plugin is not supported by this version\"}\n");
-            return 501;
+        size_t n = strlen(path);
+        if (strncmp(path, "/plugins/", 9) == 0 && n > 16 && strcmp(path + n - 7, "/reload") == 0) {
+            char name[128];
+            snprintf(name, sizeof name, "%.*s", (int)(n - 16), path + 9);
+            if (host_plugin_reload(name) != 0) {
+                tb_add(out, "{\"error\":\"no running plugin instance of that name (or one is already reloading)\"}\n");
+                return 404;
+            }
+            tb_add(out, "{\"ok\":true,\"reload\":\"started; see the log for the result\"}\n");
+            return 202;
         }
         tb_add(out, "{\"error\":\"no such endpoint\"}\n");
         return 404;
@@ -386,7 +393,7 @@ static int route(struct lws *wsi, const char *path, int post, tbuf *out, const c
     if (strcmp(path, "/plugins") == 0)
         return render_plugins(out);
     tb_add(out, "{\"error\":\"no such endpoint\",\"endpoints\":[\"/health\",\"/metrics\",\"/subscriptions\","
-                "\"/plugins\",\"POST /reload\"]}\n");
+                "\"/plugins\",\"POST /reload\",\"POST /plugins/NAME/reload\"]}\n");
     return 404;
 }
 

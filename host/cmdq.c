@@ -50,5 +50,6 @@ void cmd_free(cmd *c)
     for (size_t i = 0; i < c->n_codes; i++)
         free(c->codes[i]);
     free(c->codes);
+    free(c->blob);
     free(c);
 }

@@ -21,6 +21,7 @@ typedef enum {
     CMD_TIMER_ADD,
     CMD_TIMER_CANCEL,
     CMD_INIT_DONE,    /* init() returned; id = its return code */
+    CMD_STATE_SAVED,  /* save_state() ran before a swap; blob/blob_len (owned) */
     CMD_STOPPED       /* the instance's thread ran stop() and is about to exit */
 } cmd_kind;
 
@@ -38,6 +39,9 @@ typedef struct cmd {
     /* timers */
     uint32_t after_ms, every_ms;
     upws_timer_fn fn;
+    /* state hand-off */
+    void *blob;             /* owned (malloc'd by the plugin) */
+    size_t blob_len;
     struct cmd *next;
 } cmd;
 

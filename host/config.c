@@ -390,6 +390,20 @@ static int config_parse_listen(config_ctx *ctx, yaml_node_t *n, const config_fie
     return 0;
 }
 
+static int config_parse_reload(config_ctx *ctx, yaml_node_t *n, const config_field *f, void *base)
+{
+    char *v;
+    if (config_scalar(ctx, n, &v) < 0)
+        return -1;
+    int ok = strcmp(v, "off") == 0 || strcmp(v, "watch") == 0;
+    if (!ok)
+        config_err(ctx, n, "expected off or watch, got '%.80s'", v);
+    else
+        *(int *)((char *)base + f->off) = strcmp(v, "watch") == 0;
+    free(v);
+    return ok ? 0 : -1;
+}
+
 static int config_parse_format(config_ctx *ctx, yaml_node_t *n, const config_field *f, void *base)
 {
     char *v;
@@ -851,6 +865,7 @@ static const config_field config_top_fields[] = {
     { .key = "upbit", .parse = config_parse_section, .sub = config_upbit_fields, .after = config_check_keys },
     { .key = "admin", .parse = config_parse_section, .sub = config_admin_fields, .after = config_check_admin },
     { .key = "log", .parse = config_parse_section, .sub = config_log_fields },
+    { .key = "reload", .parse = config_parse_reload, .off = offsetof(config, reload_watch) },
     { .key = "plugin_dirs", .parse = config_parse_plugin_dirs },
     { .key = "plugins", .parse = config_parse_plugins },
     { 0 },

@@ -50,6 +50,7 @@ typedef struct config {
     char *log_level;       /* error|warn|info|debug, default info */
     char *log_format;      /* text|json, default text */
     int summary_interval;  /* seconds between summary lines, 0 = off; default 60 */
+    int reload_watch;      /* reload: watch — follow plugin files and this file (inotify) */
     char **plugin_dirs;    /* default: none (plugins must then be paths) */
     size_t n_plugin_dirs;
     plugin_conf *plugins;

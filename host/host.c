@@ -8,6 +8,7 @@
 #include "loader.h"
 #include "admin.h"
 #include "markets.h"
+#include "reload.h"
 #include "rest.h"
 #include "log.h"
 #include "planner.h"
@@ -51,7 +52,7 @@ static struct {
     planner plan;
     instance *instances;          /* in start order */
     host_timer *timers;
-    lws_sorted_usec_list_t sul_plan, sul_tick, sul_verify;
+    lws_sorted_usec_list_t sul_plan, sul_tick, sul_verify, sul_watch;
     int verifying;                /* a request with unverified wants is out */
     int blind_errors;             /* consecutive errors no new want explains */
     decode_info last_error;       /* the error frame awaiting the close that confirms it */
@@ -446,12 +447,122 @@ static int start_instance(const config *cfg, size_t index)
     return 0;
 }
 
+/* The instance that answers to `name`: not one being replaced or stopping. */
 static instance *find_instance(const char *name)
 {
     for (instance *i = H.instances; i; i = i->next)
-        if (strcmp(i->name, name) == 0)
+        if (strcmp(i->name, name) == 0 && !i->replaced_by && i->state != INST_STOPPING &&
+            i->state != INST_FAILED)
             return i;
     return NULL;
+}
+
+static const plugin_conf *conf_of(const char *name, size_t *index)
+{
+    for (size_t i = 0; i < H.cfg.n_plugins; i++)
+        if (strcmp(H.cfg.plugins[i].name, name) == 0)
+            return *index = i, &H.cfg.plugins[i];
+    return NULL;
+}
+
+static void watch_files(void)
+{
+    if (!H.cfg.reload_watch)
+        return;
+    reload_clear();
+    reload_watch(H.cfg.path, 0);
+    for (instance *i = H.instances; i; i = i->next)
+        reload_watch(loader_path(i->lib), 1);
+}
+
+/* ------------------------------------------------------------- hot reload */
+
+/* Step 2: load the new build beside the old one. Its wants are registered
+ * before the old instance's are released, so an unchanged union sends
+ * Upbit nothing, and it gets its snapshots from the host's last values. */
+static void swap_start(instance *old, void *blob, size_t len)
+{
+    size_t index = 0;
+    const plugin_conf *pc = conf_of(old->name, &index);
+    if (!pc || old->state != INST_RUNNING) {
+        old->swapping = 0;
+        free(blob);
+        return;
+    }
+    char err[1024];
+    instance *n = instance_start_with(pc, H.cfg.plugin_dirs, H.cfg.n_plugin_dirs, H.cfg.path, index, blob, len,
+                                      err, sizeof err);
+    if (!n) {
+        old->swapping = 0;
+        log_error("reload of plugin instance '%s' failed, the running version stays: %s", old->name, err);
+        instance_set_error(old, "reload failed: %s", err);
+        return;
+    }
+    n->replaces = old;
+    old->replaced_by = n;
+    instances_append(n);
+}
+
+/* Step 1: ask the running instance for its state (if it keeps any). */
+static int swap_begin(instance *old)
+{
+    if (!old || old->swapping || old->state != INST_RUNNING || H.stopping)
+        return -1;
+    old->swapping = 1;
+    if (old->desc->save_state)
+        instance_save_begin(old);  /* CMD_STATE_SAVED continues */
+    else
+        swap_start(old, NULL, 0);
+    return 0;
+}
+
+/* Step 3: the new build started (or not). Only now does the old one stop. */
+static int swap_finish(instance *n, int rc)
+{
+    instance *old = n->replaces;
+    if (!old)
+        return 0;
+    n->replaces = NULL;
+    old->replaced_by = NULL;
+    old->swapping = 0;
+    if (rc != 0) {
+        log_error("reload of plugin instance '%s' failed: the new build's init() returned %d; the running "
+                  "version stays", n->name, rc);
+        instance_set_error(old, "reload failed: init() returned %d", rc);
+        return 1;
+    }
+    log_info("plugin instance '%s' reloaded: version %s -> %s (%s)", n->name, old->desc->version,
+             n->desc->version, loader_path(n->lib));
+    instance_stop_begin(old);
+    return 0;
+}
+
+static void file_changed(const char *path, void *arg)
+{
+    (void)arg;
+    if (strcmp(path, H.cfg.path) == 0) {
+        log_info("reload: %s changed", path);
+        sig_reload = 1;
+        return;
+    }
+    for (instance *i = H.instances; i; i = i->next) {
+        if (strcmp(loader_path(i->lib), path) != 0 || i->replaced_by || i->state != INST_RUNNING)
+            continue;
+        log_info("reload: %s changed; reloading plugin instance '%s'", path, i->name);
+        swap_begin(i);
+    }
+}
+
+static void watch_cb(lws_sorted_usec_list_t *sul)
+{
+    (void)sul;
+    reload_poll(file_changed, NULL);
+    lws_sul_schedule(H.lws, 0, &H.sul_watch, watch_cb, 50000);
+}
+
+int host_plugin_reload(const char *name)
+{
+    return swap_begin(find_instance(name));
 }
 
 /* ------------------------------------------------------------ market list */
@@ -584,9 +695,17 @@ static void apply_subscribe(cmd *c, int snapshot)
 
 static void apply_init_done(instance *inst, int rc)
 {
+    int was_swap = inst->replaces != NULL;
+    if (swap_finish(inst, rc) && rc != 0) {
+        inst->state = INST_FAILED;
+        instance_gone(inst, "unloaded after a failed reload");
+        return;
+    }
     if (rc == 0) {
         inst->state = INST_RUNNING;
-        log_info("plugin instance '%s' running", inst->name);
+        if (!was_swap)
+            log_info("plugin instance '%s' running", inst->name);
+        watch_files();
         return;
     }
     inst->state = INST_FAILED;
@@ -623,7 +742,13 @@ static void apply(cmd *c)
     case CMD_INIT_DONE:
         apply_init_done(c->inst, (int)c->id);
         break;
+    case CMD_STATE_SAVED:
+        swap_start(c->inst, c->blob, c->blob_len);
+        c->blob = NULL;  /* ownership moved */
+        break;
     case CMD_STOPPED:
+        if (c->inst->replaced_by)
+            c->inst->replaced_by->replaces = NULL;
         instance_gone(c->inst, "stopped");
         break;
     }
@@ -661,23 +786,28 @@ static void reload_config(void)
         return;
     }
     log_info("reloading %s", H.cfg.path);
+    /* Instances copy what they need, so the old config can go once the new
+     * one is in place; swaps then read their config from the new one. */
+    config old = H.cfg;
+    H.cfg = next;
     for (instance *i = H.instances; i; i = i->next)
-        if (!config_has_instance(&next, i->name))
+        if (!config_has_instance(&H.cfg, i->name) && !i->replaces)
             instance_stop_begin(i);
-    for (size_t i = 0; i < next.n_plugins; i++) {
-        instance *old = find_instance(next.plugins[i].name);
-        if (!old) {
-            start_instance(&next, i);
+    for (size_t i = 0; i < H.cfg.n_plugins; i++) {
+        instance *cur = find_instance(H.cfg.plugins[i].name);
+        if (!cur) {
+            start_instance(&H.cfg, i);
             continue;
         }
-        char *json = cnode_to_json(&next.plugins[i].config);
-        if (!json || strcmp(json, old->config_json) != 0 || strcmp(old->plugin, next.plugins[i].plugin) != 0)
-            log_warn("plugin instance '%s' changed; restart it (remove, reload, add back) to apply",
-                     old->name);
+        char *json = cnode_to_json(&H.cfg.plugins[i].config);
+        if (!json || strcmp(json, cur->config_json) != 0 || strcmp(cur->plugin, H.cfg.plugins[i].plugin) != 0) {
+            log_info("plugin instance '%s' changed in the config; restarting it", cur->name);
+            swap_begin(cur);
+        }
         free(json);
     }
-    config_free(&H.cfg);
-    H.cfg = next;
+    config_free(&old);
+    watch_files();
 }
 
 /* ----------------------------------------------------------- housekeeping */
@@ -889,6 +1019,8 @@ static void teardown(void)
     lws_sul_cancel(&H.sul_plan);
     lws_sul_cancel(&H.sul_tick);
     lws_sul_cancel(&H.sul_verify);
+    lws_sul_cancel(&H.sul_watch);
+    reload_shutdown();
     if (H.lws)
         lws_context_destroy(H.lws);
     H.lws = NULL;
@@ -943,6 +1075,8 @@ int host_run(const char *config_path)
              H.cfg.n_plugins);
     for (size_t i = 0; i < H.cfg.n_plugins; i++)
         start_instance(&H.cfg, i);
+    if (H.cfg.reload_watch && reload_init() == 0)
+        lws_sul_schedule(H.lws, 0, &H.sul_watch, watch_cb, 50000);
     H.started_ns = util_mono_ns();
     H.markets_pending = 1;
     markets_fetch();

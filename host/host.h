@@ -38,5 +38,7 @@ int host_list_subscriptions(void);
 const char *host_listed(int64_t *at_ns);
 /* Same effect as SIGHUP. */
 void host_request_reload(void);
+/* Restarts one instance from its plugin file (state handed over). 0 or -1. */
+int host_plugin_reload(const char *name);
 
 #endif

@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include "event.h"
 
-typedef enum { ITEM_EVENT, ITEM_STATUS, ITEM_TIMER, ITEM_STOP } item_kind;
+typedef enum { ITEM_EVENT, ITEM_STATUS, ITEM_TIMER, ITEM_SAVE, ITEM_STOP } item_kind;
 
 typedef struct inbox_item {
     item_kind kind;

@@ -413,6 +413,30 @@ static void push_cmd(instance *inst, cmd_kind kind, int64_t value)
     cmdq_push(c);
 }
 
+/* On the plugin's thread, so save_state never races its own callbacks. */
+static void save_state(instance *inst)
+{
+    cmd *c = xcalloc(1, sizeof *c);
+    c->kind = CMD_STATE_SAVED;
+    c->inst = inst;
+    if (inst->desc->save_state && inst->desc->save_state(inst->self, &c->blob, &c->blob_len) != 0) {
+        free(c->blob);
+        c->blob = NULL;
+    }
+    if (!c->blob)
+        c->blob_len = 0;
+    cmdq_push(c);
+}
+
+static void restore_state(instance *inst)
+{
+    if (inst->handover && inst->desc->restore_state &&
+        inst->desc->restore_state(inst->self, inst->handover, inst->handover_len) != 0)
+        log_warn("plugin instance '%s': restore_state() refused the handed-over state", inst->name);
+    free(inst->handover);
+    inst->handover = NULL;
+}
+
 /* The view a plugin sees: the shared event, presented as SNAPSHOT when it
  * is the host's last value, trimmed to the subscriber's orderbook depth. */
 static void run_event(instance *inst, const inbox_item *it)
@@ -449,6 +473,9 @@ static int run_item(instance *inst, inbox_item *it)
         if (it->oneshot)
             instance_drop_id(inst, it->id);
         break;
+    case ITEM_SAVE:
+        save_state(inst);
+        break;
     case ITEM_STOP:
         return 0;
     }
@@ -459,6 +486,8 @@ static void *instance_thread(void *arg)
 {
     instance *inst = arg;
     int rc = inst->desc->init(&inst->ctx, &host_api, &inst->self);
+    if (rc == 0)
+        restore_state(inst);
     push_cmd(inst, CMD_INIT_DONE, rc);
     if (rc != 0)
         return NULL;
@@ -506,18 +535,27 @@ int instance_check_config(const upws_plugin *d, const cnode *cfg, const char *fi
 instance *instance_start(const plugin_conf *pc, char *const *dirs, size_t n_dirs,
                          const char *file, size_t index, char *err, size_t errlen)
 {
+    return instance_start_with(pc, dirs, n_dirs, file, index, NULL, 0, err, errlen);
+}
+
+instance *instance_start_with(const plugin_conf *pc, char *const *dirs, size_t n_dirs, const char *file,
+                              size_t index, void *state, size_t state_len, char *err, size_t errlen)
+{
     char path[1024], why[768];
     if (loader_resolve(pc->plugin, dirs, n_dirs, path, sizeof path, why, sizeof why) != 0) {
         snprintf(err, errlen, "plugin instance '%s': %s", pc->name, why);
+        free(state);
         return NULL;
     }
     loader_lib *lib = loader_open(path, why, sizeof why);
     if (!lib) {
         snprintf(err, errlen, "plugin instance '%s' (%s): %s", pc->name, path, why);
+        free(state);
         return NULL;
     }
     if (instance_check_config(loader_desc(lib), &pc->config, file, index, err, errlen) != 0) {
         loader_close(lib);
+        free(state);
         return NULL;
     }
     instance *inst = xcalloc(1, sizeof *inst);
@@ -533,6 +571,8 @@ instance *instance_start(const plugin_conf *pc, char *const *dirs, size_t n_dirs
     inst->state = INST_STARTING;
     inst->started_ns = util_wall_ns();
     inst->log_level = pc->log_level ? log_parse_level(pc->log_level) : -1;
+    inst->handover = state;
+    inst->handover_len = state_len;
     pthread_mutex_init(&inst->lock, NULL);
     inbox_init(&inst->in, INBOX_CAPACITY);
     if (pthread_create(&inst->thread, NULL, instance_thread, inst) != 0) {
@@ -553,6 +593,12 @@ static void close_proxy(instance *inst)
     inst->closed = 1;
     inst->n_ids = 0;
     pthread_mutex_unlock(&inst->lock);
+}
+
+void instance_save_begin(instance *inst)
+{
+    inbox_item it = {.kind = ITEM_SAVE};
+    inbox_push(&inst->in, &it);
 }
 
 void instance_stop_begin(instance *inst)
@@ -579,6 +625,7 @@ void instance_free(instance *inst)
     }
     free(inst->lists);
     free(inst->ids);
+    free(inst->handover);
     free(inst->config_json);
     pthread_mutex_destroy(&inst->lock);
     free(inst->name);

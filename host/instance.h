@@ -59,6 +59,11 @@ typedef struct instance {
     _Atomic uint64_t cb_count, cb_sum_ns;
     _Atomic uint64_t cb_buckets[INSTANCE_CB_BUCKETS];
     char last_error[256];       /* under `lock` */
+    /* Hot reload: a new build of the same instance starts beside the old one. */
+    struct instance *replaces, *replaced_by;
+    int swapping;               /* a new build is being prepared for this instance */
+    void *handover;             /* blob for restore_state() (owned until the thread used it) */
+    size_t handover_len;
     int64_t last_error_ns;
     struct instance *next;
 } instance;
@@ -72,6 +77,11 @@ int instance_check_config(const upws_plugin *d, const cnode *cfg, const char *fi
  * load/ABI/config failure; an init() failure arrives later as CMD_INIT_DONE. */
 instance *instance_start(const plugin_conf *pc, char *const *dirs, size_t n_dirs,
                          const char *file, size_t index, char *err, size_t errlen);
+/* Same, handing over a saved state (ownership of `state` moves in, even on failure). */
+instance *instance_start_with(const plugin_conf *pc, char *const *dirs, size_t n_dirs, const char *file,
+                              size_t index, void *state, size_t state_len, char *err, size_t errlen);
+/* Thread: loop. Asks the instance's thread for its state (CMD_STATE_SAVED follows). */
+void instance_save_begin(instance *inst);
 /* Thread: loop. Closes the proxy and asks the thread to run stop(). */
 void instance_stop_begin(instance *inst);
 /* Thread: loop, after CMD_STOPPED or a failed init: joins and frees everything. */

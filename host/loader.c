@@ -211,8 +211,17 @@ void loader_close(loader_lib *l)
 {
     if (!l)
         return;
-    if (l->handle && !getenv("UPWS_NO_DLCLOSE"))
+    if (l->handle && !getenv("UPWS_NO_DLCLOSE")) {
         lt_dlclose(l->handle);
+        /* dlclose promises nothing (RTLD_NODELETE, a thread-local destructor,
+         * another reference): say so when the image is still mapped. */
+        void *still = dlopen(l->copy_path, RTLD_NOW | RTLD_NOLOAD);
+        if (still) {
+            log_warn("plugin image %s is still loaded after unloading it (it cannot be freed: "
+                     "see docs/sdk.md, 'staying unloadable')", l->orig_path);
+            dlclose(still);
+        }
+    }
     if (l->copy_path)
         unlink(l->copy_path);
     free((char *)l->desc.name);

@@ -18,6 +18,8 @@ static int usage(FILE *out)
             "usage: upws run -c FILE          run the host with this config\n"
             "       upws check -c FILE        validate the config and its plugins, connect nothing\n"
             "       upws status [-c FILE] [--url URL]  health of a running host (exit 0 ok, 1 unhealthy, 2 unreachable)\n"
+            "       upws reload [-c FILE] [--url URL]  make a running host re-read its config\n"
+            "       upws plugin reload NAME [-c FILE] [--url URL]  restart one instance from its plugin file\n"
             "       upws plugin-info FILE.so  show a plugin's descriptor (no plugin code runs)\n"
             "       upws new-plugin NAME [DIR] create a plugin project (CMake, C, YAML) in DIR (default ./NAME)\n"
             "       upws version              print versions\n");
@@ -132,12 +134,19 @@ int main(int argc, char **argv)
     if (strcmp(verb, "new-plugin") == 0)
         return argc == 3 || argc == 4 ? template_new_plugin(argv[2], argc == 4 ? argv[3] : NULL) : usage(stderr);
     const char *cfg = config_arg(argc, argv);
-    if (strcmp(verb, "status") == 0) {
-        const char *url = NULL;
-        for (int i = 2; i + 1 < argc; i++)
-            if (strcmp(argv[i], "--url") == 0)
-                url = argv[i + 1];
-        return status_main(cfg ? cfg : "/etc/upws/upws.yaml", url);
+    const char *url = NULL;
+    for (int i = 2; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--url") == 0)
+            url = argv[i + 1];
+    const char *cfg_or_default = cfg ? cfg : "/etc/upws/upws.yaml";
+    if (strcmp(verb, "status") == 0)
+        return status_main(cfg_or_default, url);
+    if (strcmp(verb, "reload") == 0)
+        return status_post(cfg_or_default, url, "/reload");
+    if (strcmp(verb, "plugin") == 0 && argc >= 4 && strcmp(argv[2], "reload") == 0) {
+        char path[256];
+        snprintf(path, sizeof path, "/plugins/%s/reload", argv[3]);
+        return status_post(cfg_or_default, url, path);
     }
     if (!cfg) {
         fprintf(stderr, "upws %s: missing -c FILE\n", verb);

@@ -36,14 +36,16 @@ static int connect_to(const char *host, const char *port)
     return fd;
 }
 
-/* GET path; returns the HTTP status and the body (malloc'd) or -1. */
-static int http_get(const char *host, const char *port, const char *path, const char *token, char **body)
+/* GET or POST path; returns the HTTP status and the body (malloc'd) or -1. */
+static int http_call(const char *method, const char *host, const char *port, const char *path,
+                     const char *token, char **body)
 {
     int fd = connect_to(host, port);
     if (fd < 0)
         return -1;
     char req[1024];
-    int n = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: %s\r\n%s%s%sConnection: close\r\n\r\n", path,
+    int n = snprintf(req, sizeof req, "%s %s HTTP/1.0\r\nHost: %s\r\n%s%s%sContent-Length: 0\r\n"
+                     "Connection: close\r\n\r\n", method, path,
                      host, token ? "Authorization: Bearer " : "", token ? token : "", token ? "\r\n" : "");
     if (write(fd, req, (size_t)n) != n) {
         close(fd);
@@ -129,24 +131,54 @@ static int split_url(const char *url, char *host, size_t hl, char *port, size_t 
     return 0;
 }
 
-int status_main(const char *config_path, const char *url)
+/* Where the admin endpoint is: --url, else admin.listen/admin.token of the config. */
+static int find_admin(const char *config_path, const char *url, char *host, size_t hl, char *port, size_t pl,
+                      char **token)
 {
     config cfg;
-    char err[1024], host[256], port[16];
+    char err[1024];
     memset(&cfg, 0, sizeof cfg);
+    *token = NULL;
     if (!url && config_load(config_path, &cfg, err, sizeof err) != 0) {
         fprintf(stderr, "%s\n", err);
-        return 2;
+        return -1;
     }
     const char *target = url ? url : cfg.admin_listen;
-    if (!target || strcmp(target, "off") == 0 || split_url(target, host, sizeof host, port, sizeof port) != 0) {
-        fprintf(stderr, "upws status: no admin endpoint (admin.listen is '%s')\n", target ? target : "");
-        config_free(&cfg);
+    int rc = 0;
+    if (!target || strcmp(target, "off") == 0 || split_url(target, host, hl, port, pl) != 0) {
+        fprintf(stderr, "upws: no admin endpoint (admin.listen is '%s')\n", target ? target : "");
+        rc = -1;
+    }
+    if (cfg.admin_token)
+        *token = strdup(cfg.admin_token);
+    config_free(&cfg);
+    return rc;
+}
+
+int status_post(const char *config_path, const char *url, const char *path)
+{
+    char host[256], port[16], *token, *body = NULL;
+    if (find_admin(config_path, url, host, sizeof host, port, sizeof port, &token) != 0)
+        return 2;
+    int status = http_call("POST", host, port, path, token, &body);
+    free(token);
+    if (status < 0) {
+        fprintf(stderr, "upws: cannot reach http://%s:%s%s\n", host, port, path);
         return 2;
     }
+    printf("%s", body ? body : "");
+    free(body);
+    return status == 202 || status == 200 ? 0 : 1;
+}
+
+int status_main(const char *config_path, const char *url)
+{
+    char host[256], port[16], *token;
+    if (find_admin(config_path, url, host, sizeof host, port, sizeof port, &token) != 0)
+        return 2;
     char *body = NULL;
-    int status = http_get(host, port, "/health", cfg.admin_token, &body);
-    config_free(&cfg);
+    int status = http_call("GET", host, port, "/health", token, &body);
+    free(token);
     if (status < 0) {
         fprintf(stderr, "upws status: cannot reach http://%s:%s/health: %s\n", host, port,
                 errno ? strerror(errno) : "no HTTP answer");

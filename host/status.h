@@ -9,4 +9,8 @@
 /* url: "http://HOST:PORT" or NULL to take admin.listen/admin.token from the config. */
 int status_main(const char *config_path, const char *url);
 
+/* `upws reload` / `upws plugin reload NAME`: POST to the admin endpoint.
+ * Exit code 0 accepted, 1 refused, 2 unreachable. */
+int status_post(const char *config_path, const char *url, const char *path);
+
 #endif

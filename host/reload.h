@@ -1,0 +1,23 @@
+/*
+ * reload.h — following files on disk for hot reload (inotify).
+ *
+ * The host watches each loaded plugin file and the config file (with
+ * `reload: watch`). Watches are on the directories, so a file replaced by
+ * rename is seen as well as one rewritten in place. A change is reported
+ * once the file has been quiet for a short while and, for a plugin, once it
+ * is a complete ELF image — never while a build is still writing it.
+ * Thread: loop only. Non-blocking: reload_poll() is called from a timer.
+ */
+#ifndef UPWS_RELOAD_H
+#define UPWS_RELOAD_H
+
+int reload_init(void);      /* 0, or -1 (inotify unavailable; logged) */
+void reload_shutdown(void);
+/* Follow `path` (absolute or relative to the cwd). elf = 1 for a plugin file. */
+void reload_watch(const char *path, int elf);
+/* Forget every followed file (before re-adding the current set). */
+void reload_clear(void);
+/* Calls fn(path) for each followed file that changed and is now ready. */
+void reload_poll(void (*fn)(const char *path, void *arg), void *arg);
+
+#endif

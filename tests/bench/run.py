@@ -1,0 +1,363 @@
+#!/usr/bin/env python3
+"""The upws benchmark (issue 7). Started by tests/bench/run.sh, which builds
+everything first. Every scenario runs against a fresh bench_feeder on
+loopback; the consumer's CPU comes from /proc/PID/stat (utime + stime of all
+its threads) between the feeder's first frame and the moment the consumer
+has gone idle again, its peak RSS from VmHWM in /proc/PID/status.
+
+Prints one line per scenario while it runs, then a Markdown table of every
+figure against its target; also writes the raw numbers as JSON (--json)."""
+import argparse
+import json
+import os
+import platform
+import re
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
+
+
+def vm_hwm_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        m = re.search(r"VmHWM:\s+(\d+) kB", f.read())
+    return int(m.group(1)) if m else 0
+
+
+def kv(text):
+    return {k: int(v) for k, v in re.findall(r"(\w+)=(-?\d+)", text)}
+
+
+class Feeder:
+    """bench_feeder; start()/end() wait for its per-client lines."""
+
+    def __init__(self, exe, rate, duration, codes):
+        self.proc = subprocess.Popen([exe, "--rate", str(rate), "--duration", str(duration),
+                                      "--codes", str(codes), "--start-delay-ms", "1000"],
+                                     stdout=subprocess.PIPE, text=True)
+        m = re.search(r":(\d+)$", self.proc.stdout.readline().strip())
+        self.port = int(m.group(1))
+
+    def line(self, word, timeout):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            r, _, _ = select.select([self.proc.stdout], [], [], 0.2)
+            if r:
+                parts = self.proc.stdout.readline().split()
+                if parts and parts[0] == word:
+                    return [int(p) for p in parts[1:]]
+        raise RuntimeError("feeder: no '%s' line within %d s" % (word, timeout))
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+def settle(pid, quiet=0.3, limit=30):
+    """Waits until the process has used no CPU for `quiet` seconds; returns
+    (cpu seconds, VmHWM KiB) at that point."""
+    end = time.monotonic() + limit
+    last = cpu_seconds(pid)
+    while time.monotonic() < end:
+        time.sleep(quiet)
+        now = cpu_seconds(pid)
+        if now - last < 1.5 / TICK:
+            return now, vm_hwm_kib(pid)
+        last = now
+    return last, vm_hwm_kib(pid)
+
+
+def measure(proc, feeder, duration):
+    """CPU and wall time of `proc` over the feed: from the feeder's start
+    line until `proc` has gone idle after the end line."""
+    start = feeder.line("start", 60)
+    cpu0 = cpu_seconds(proc.pid)
+    t0 = time.monotonic()
+    end = feeder.line("end", duration + 60)
+    cpu_end = cpu_seconds(proc.pid)
+    t_end = time.monotonic()
+    cpu1, hwm = settle(proc.pid)
+    return {"sent": end[2], "feed_s": (end[1] - start[1]) / 1e9, "cpu_s": cpu1 - cpu0,
+            "cpu_feed_s": cpu_end - cpu0, "wall_feed_s": t_end - t0, "hwm_kib": hwm}
+
+
+def run_reference(name, argv, feeder, duration, cwd=None):
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd)
+    try:
+        r = measure(proc, feeder, duration)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    got = kv(out)
+    if "frames" not in got:
+        raise RuntimeError("%s printed no result: %s %s" % (name, out, err[-500:]))
+    r["frames"] = got["frames"]
+    r["rate"] = got["frames"] / max(1e-9, (got["last_ns"] - got["first_ns"]) / 1e9)
+    return r
+
+
+def codes(n):
+    real = ["BTC", "ETH", "XRP", "SOL", "DOGE", "ADA", "TRX", "AVAX", "LINK", "DOT", "BCH", "SHIB",
+            "ETC", "XLM", "ATOM", "SUI"]
+    return ["KRW-" + (real[i] if i < len(real) else "T%03d" % i) for i in range(n)]
+
+
+def upws_config(work, port, plugins_dir, counters, n_codes):
+    """counters: list of (name, delivery, sleep_ms)."""
+    lines = ["upbit:", "  public_url: ws://127.0.0.1:%d/websocket/v1" % port,
+             "  rest_url: http://127.0.0.1:%d" % port, "admin:", "  listen: 'off'",
+             "log:", "  level: warn", "  summary_interval: 0", "plugin_dirs: [%s]" % plugins_dir,
+             "plugins:"]
+    cl = "[" + ", ".join(codes(n_codes)) + "]"
+    for name, delivery, sleep_ms in counters:
+        lines += ["  - name: %s" % name, "    plugin: bench_counter", "    config:",
+                  "      out: %s" % os.path.join(work, name + ".txt"),
+                  "      types: [ticker, trade]", "      codes: %s" % cl,
+                  "      delivery: %s" % delivery, "      sleep_ms: %d" % sleep_ms]
+    path = os.path.join(work, "upws.yaml")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+def run_upws(args, feeder, counters, duration):
+    work = tempfile.mkdtemp(prefix="upws-bench-")
+    cfg = upws_config(work, feeder.port, args.plugins, counters, args.codes)
+    log = open(os.path.join(work, "upws.log"), "w")
+    proc = subprocess.Popen([args.upws, "run", "-c", cfg], stdout=log, stderr=log)
+    perf = None
+    if args.perf:  # profile this run: sample the whole feed, all threads
+        perf = subprocess.Popen(["perf", "record", "-F", "1999", "-g", "-p", str(proc.pid), "-o", args.perf],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        r = measure(proc, feeder, duration)
+        if perf:
+            perf.send_signal(signal.SIGINT)
+            perf.wait(30)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        log.close()
+    r["plugins"] = {}
+    for name, _, _ in counters:
+        with open(os.path.join(work, name + ".txt")) as f:
+            p = kv(f.read())
+        p["rate"] = p["events"] / max(1e-9, (p["last_ns"] - p["first_ns"]) / 1e9)
+        r["plugins"][name] = p
+    shutil.rmtree(work, ignore_errors=True)
+    return r
+
+
+def fast_plugins(r):
+    return [p for n, p in r["plugins"].items() if not n.startswith("slow")]
+
+
+def summarize(name, r):
+    if "plugins" in r:
+        ps = fast_plugins(r)
+        r["rate"] = min(p["rate"] for p in ps)
+        r["events_min"] = min(p["events"] for p in ps)
+        r["dropped"] = sum(p["dropped"] for p in ps)
+        for q in ("p50_ns", "p99_ns", "p999_ns"):
+            r[q] = max(p[q] for p in ps)
+        r["frames"] = r["sent"]
+    r["cpu_us_per_msg"] = r["cpu_s"] * 1e6 / max(1, r["sent"])
+    r["cpu_pct"] = 100 * r["cpu_feed_s"] / max(1e-9, r["wall_feed_s"])
+    line = "%-22s %9.0f msgs/s  %6.2f us/msg  %5.1f %% CPU  %7.1f MiB peak" % (
+        name, r["rate"], r["cpu_us_per_msg"], r["cpu_pct"], r["hwm_kib"] / 1024)
+    if "p99_ns" in r:
+        line += "  p50 %.0f / p99 %.0f / p999 %.0f us  lost %d" % (
+            r["p50_ns"] / 1e3, r["p99_ns"] / 1e3, r["p999_ns"] / 1e3, r["sent"] - r["events_min"])
+    print(line, flush=True)
+    return r
+
+
+def scenario(args, name, rate, consumer, duration=None):
+    duration = duration or args.duration
+    feeder = Feeder(args.feeder, rate, duration, args.codes)
+    try:
+        if isinstance(consumer, list) and consumer and isinstance(consumer[0], tuple):
+            r = run_upws(args, feeder, consumer, duration)
+        else:
+            r = run_reference(name, consumer, feeder, duration, cwd=HERE)
+    finally:
+        feeder.stop()
+    r["rate_in"] = rate
+    return summarize(name, r)
+
+
+def counters(n, delivery="default", slow=0):
+    cs = [("c%02d" % i, delivery, 0) for i in range(n)]
+    if slow:
+        cs.append(("slow", delivery, slow))
+    return cs
+
+
+def ccxt_available():
+    return os.path.isdir(os.path.join(HERE, "node_modules", "ccxt")) and shutil.which("node")
+
+
+def python_available():
+    return subprocess.run(["/usr/bin/python3", "-c", "import websockets"], capture_output=True).returncode == 0
+
+
+def run_all(args):
+    R = {}
+    floor = [args.lws_count, "0"]
+    py = ["/usr/bin/python3", os.path.join(HERE, "py_consumer.py"), "0"]
+    ccxt = ["node", os.path.join(HERE, "ccxt_consumer.js"), "0"]
+
+    def ref(name, rate, argv):
+        # The port is only known once the feeder runs: patch it in.
+        feeder = Feeder(args.feeder, rate, args.duration, args.codes)
+        try:
+            argv = list(argv)
+            argv[-1] = str(feeder.port)
+            r = run_reference(name, argv, feeder, args.duration, cwd=HERE)
+        finally:
+            feeder.stop()
+        r["rate_in"] = rate
+        R[name] = summarize(name, r)
+
+    print("-- saturated (feeder as fast as the socket allows), %d s each" % args.duration, flush=True)
+    ref("floor (lws count)", 0, floor)
+    if python_available():
+        ref("python websockets+json", 0, py)
+    else:
+        print("python websockets+json: skipped (apt-get install python3-websockets)")
+    if ccxt_available():
+        ref("ccxt watchTickers", 0, ccxt)
+    else:
+        print("ccxt watchTickers: skipped (npm unreachable or not installed: see run.sh)")
+    for n in (1, 10, 50):
+        R["upws sat %d" % n] = scenario(args, "upws sat %d" % n, 0, counters(n, "lossless"))
+    R["upws sat 10 + slow"] = scenario(args, "upws sat 10 + slow", 0, counters(10, "lossless", 100))
+    print("-- fixed rate %d msgs/s, %d s each" % (args.rate, args.duration), flush=True)
+    ref("floor @rate", args.rate, floor)
+    if python_available():
+        ref("python @rate", args.rate, py)
+    if ccxt_available():
+        ref("ccxt @rate", args.rate, ccxt)
+    for n in (1, 10, 50):
+        R["upws @rate %d" % n] = scenario(args, "upws @rate %d" % n, args.rate, counters(n))
+    R["upws @rate 10 + slow"] = scenario(args, "upws @rate 10 + slow", args.rate, counters(10, "default", 100))
+    return R
+
+
+def verdict(ok):
+    return "met" if ok else "**missed**"
+
+
+def targets(R, rate):
+    rows = []
+    floor = R["floor (lws count)"]["rate"]
+
+    def add(what, target, value, ok):
+        rows.append((what, target, value, verdict(ok)))
+
+    s1 = R["upws sat 1"]
+    add("1 plugin, saturated: msgs/s delivered", "≥ 0.6 × floor = %.0f" % (0.6 * floor),
+        "%.0f (%.2f × floor)" % (s1["rate"], s1["rate"] / floor), s1["rate"] >= 0.6 * floor)
+    for ref, k in (("ccxt watchTickers", 2.8), ("python websockets+json", 2.5)):
+        if ref in R:
+            add("1 plugin vs %s" % ref, "≥ %.1f ×" % k, "%.2f ×" % (s1["rate"] / R[ref]["rate"]),
+                s1["rate"] >= k * R[ref]["rate"])
+    s10 = R["upws sat 10"]
+    add("10 plugins, saturated: msgs/s each", "≥ 80,000", "%.0f" % s10["rate"], s10["rate"] >= 80000)
+    r1, r10 = R["upws @rate 1"], R["upws @rate 10"]
+    add("CPU at %d msgs/s, 1 plugin" % rate, "≤ 10 %", "%.1f %%" % r1["cpu_pct"], r1["cpu_pct"] <= 10)
+    add("CPU at %d msgs/s, 10 plugins" % rate, "≤ 15 %", "%.1f %%" % r10["cpu_pct"], r10["cpu_pct"] <= 15)
+    add("p99 frame → callback, %d msgs/s, 10 plugins" % rate, "≤ 100 µs",
+        "%.0f µs" % (r10["p99_ns"] / 1e3), r10["p99_ns"] <= 100000)
+    add("peak RSS, 10 plugins × %d codes" % 100, "≤ 16 MiB", "%.1f MiB" % (r10["hwm_kib"] / 1024),
+        r10["hwm_kib"] <= 16 * 1024)
+    r50 = R["upws @rate 50"]
+    growth = (r50["hwm_kib"] - r10["hwm_kib"]) / 40
+    add("RSS growth per extra plugin (10 → 50)", "≤ 256 KiB", "%.0f KiB" % growth, growth <= 256)
+    sl = R["upws @rate 10 + slow"]
+    add("slow plugin (100 ms/callback): others' p99 at %d msgs/s" % rate, "unchanged (vs %.0f µs)"
+        % (r10["p99_ns"] / 1e3), "%.0f µs" % (sl["p99_ns"] / 1e3), sl["p99_ns"] <= max(1.25 * r10["p99_ns"], r10["p99_ns"] + 20000))
+    ss, s10r = R["upws sat 10 + slow"], R["upws sat 10"]
+    rin, rin_ref = ss["sent"] / ss["feed_s"], s10r["sent"] / s10r["feed_s"]
+    add("slow plugin: loop receive rate, saturated, 10 plugins", "unchanged (vs %.0f/s)" % rin_ref,
+        "%.0f/s (%.2f ×)" % (rin, rin / rin_ref), rin >= 0.9 * rin_ref)
+    return rows
+
+
+def markdown(R, rows, rate):
+    out = ["| consumer | rate in | msgs/s | CPU µs/msg | CPU % | peak RSS MiB | p50 µs | p99 µs | p999 µs | lost |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, r in R.items():
+        lat = ["%.0f" % (r[q] / 1e3) if q in r else "" for q in ("p50_ns", "p99_ns", "p999_ns")]
+        lost = str(r["sent"] - r["events_min"]) if "events_min" in r else ""
+        out.append("| %s | %s | %.0f | %.2f | %.1f | %.1f | %s | %s |" % (
+            name, "max" if not r["rate_in"] else "%d/s" % r["rate_in"], r["rate"], r["cpu_us_per_msg"],
+            r["cpu_pct"], r["hwm_kib"] / 1024, " | ".join(lat), lost))
+    out += ["", "| target | wanted | measured | |", "|---|---|---|---|"]
+    out += ["| %s | %s | %s | %s |" % row for row in rows]
+    return "\n".join(out)
+
+
+def machine():
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = re.search(r"model name\s*:\s*(.*)", f.read()).group(1)
+    except (OSError, AttributeError):
+        pass
+    load = open("/proc/loadavg").read().split()[:3]
+    return "%s, nproc %d, %s, load %s" % (platform.node(), os.cpu_count(), model, " ".join(load))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--upws", required=True)
+    ap.add_argument("--feeder", required=True)
+    ap.add_argument("--lws-count", required=True)
+    ap.add_argument("--plugins", required=True)
+    ap.add_argument("--duration", type=int, default=5)
+    ap.add_argument("--rate", type=int, default=10000)
+    ap.add_argument("--codes", type=int, default=100)
+    ap.add_argument("--json")
+    ap.add_argument("--perf", help="with --only: perf record the upws process into this file")
+    ap.add_argument("--only", help="run one scenario: floor|sat1|sat10|sat50|rate1|rate10|slow")
+    args = ap.parse_args()
+    print("upws benchmark — %s — %s" % (time.strftime("%Y-%m-%d %H:%M %Z"), machine()), flush=True)
+    if args.only:
+        return run_one(args)
+    R = run_all(args)
+    rows = targets(R, args.rate)
+    print()
+    print(markdown(R, rows, args.rate))
+    print("\nload after the run: %s" % open("/proc/loadavg").read().strip())
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"machine": machine(), "results": R}, f, indent=1)
+
+
+def run_one(args):
+    """A single scenario, for profiling (perf attaches to the upws it prints)."""
+    table = {"sat1": (0, counters(1, "lossless")), "sat10": (0, counters(10, "lossless")),
+             "sat50": (0, counters(50, "lossless")), "rate1": (args.rate, counters(1)),
+             "rate10": (args.rate, counters(10)), "slow": (args.rate, counters(10, "default", 100))}
+    rate, cs = table[args.only]
+    scenario(args, args.only, rate, cs)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
