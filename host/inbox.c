@@ -5,7 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define INBOX_RESERVE 256
+/* A plugin that keeps up never has more than a handful of items waiting;
+ * starting small keeps its ring in a few KiB (RSS per extra plugin). */
+#define RING_MIN 64
+/* A ring grown past this by a backlog is given back once it has drained. */
+#define RING_SHRINK_ABOVE 1024
+#define MAP_MIN 64
 
 void inbox_init(inbox *q, size_t capacity)
 {
@@ -13,11 +18,11 @@ void inbox_init(inbox *q, size_t capacity)
     pthread_mutex_init(&q->lock, NULL);
     pthread_cond_init(&q->nonempty, NULL);
     q->capacity = capacity;
-    q->size = capacity + INBOX_RESERVE;
+    q->size = RING_MIN;
     q->ring = xcalloc(q->size, sizeof *q->ring);
 }
 
-static void item_release(inbox_item *it)
+void inbox_item_release(inbox_item *it)
 {
     event_unref(it->ev);
     free(it->status);
@@ -25,64 +30,210 @@ static void item_release(inbox_item *it)
     it->status = NULL;
 }
 
+static size_t ring_slot(const inbox *q, size_t i) { return (q->head + i) & (q->size - 1); }
+
 void inbox_destroy(inbox *q)
 {
     for (size_t i = 0; i < q->count; i++)
-        item_release(&q->ring[(q->head + i) % q->size]);
+        inbox_item_release(&q->ring[ring_slot(q, i)]);
     free(q->ring);
+    free(q->map);
     pthread_mutex_destroy(&q->lock);
     pthread_cond_destroy(&q->nonempty);
     memset(q, 0, sizeof *q);
 }
 
-/* Lock held. Doubles the ring, keeping the queued items in order. */
-static void inbox_grow(inbox *q)
+void inbox_set_delivery(inbox *q, upws_delivery d) { q->delivery = d; }
+
+upws_delivery inbox_resolve_delivery(const inbox *q, upws_delivery want, upws_type type)
 {
-    size_t size = q->size * 2;
+    /* The most specific choice wins: a subscription that chose keeps its
+     * policy; the instance's YAML setting replaces only the type default. */
+    if (want == UPWS_DELIVERY_LOSSLESS || want == UPWS_DELIVERY_LATEST)
+        return want;
+    if (q->delivery == UPWS_DELIVERY_LOSSLESS || q->delivery == UPWS_DELIVERY_LATEST)
+        return q->delivery;
+    return type == UPWS_TYPE_TICKER || type == UPWS_TYPE_ORDERBOOK ? UPWS_DELIVERY_LATEST
+                                                                   : UPWS_DELIVERY_LOSSLESS;
+}
+
+/* ---- the conflation map: stream → ring slot (linear probing) ---- */
+
+static size_t map_home(const inbox *q, const void *key)
+{
+    uint64_t h = (uint64_t)(uintptr_t)key * 0x9E3779B97F4A7C15ull;
+    return (size_t)(h >> 32) & (q->map_size - 1);
+}
+
+static inbox_latest *map_find(inbox *q, const void *key)
+{
+    if (!q->map_used)
+        return NULL;
+    for (size_t i = map_home(q, key);; i = (i + 1) & (q->map_size - 1)) {
+        if (q->map[i].key == key)
+            return &q->map[i];
+        if (!q->map[i].key)
+            return NULL;
+    }
+}
+
+/* Inserts or re-points `key`. The map is at most half full. */
+static void map_set(inbox *q, const void *key, size_t slot)
+{
+    size_t i = map_home(q, key);
+    while (q->map[i].key && q->map[i].key != key)
+        i = (i + 1) & (q->map_size - 1);
+    q->map_used += !q->map[i].key;
+    q->map[i] = (inbox_latest){key, slot};
+}
+
+/* New table of `size` entries filled from the ring: used when the map must
+ * grow and after the ring was re-laid (slots moved). Rare: never per event
+ * in the steady state. */
+static void map_rebuild(inbox *q, size_t size)
+{
+    free(q->map);
+    q->map = xcalloc(size, sizeof *q->map);
+    q->map_size = size;
+    q->map_used = 0;
+    for (size_t i = 0; i < q->count; i++) {
+        size_t slot = ring_slot(q, i);
+        if (q->ring[slot].kind == ITEM_EVENT && q->ring[slot].key)
+            map_set(q, q->ring[slot].key, slot);
+    }
+}
+
+static void map_add(inbox *q, const void *key, size_t slot)
+{
+    if ((q->map_used + 1) * 2 > q->map_size)
+        map_rebuild(q, q->map_size ? q->map_size * 2 : MAP_MIN);
+    map_set(q, key, slot);
+}
+
+/* Removes `key` if it still points at `slot` (backward-shift deletion, so
+ * lookups never need tombstones). */
+static void map_remove(inbox *q, const void *key, size_t slot)
+{
+    inbox_latest *e = map_find(q, key);
+    if (!e || e->slot != slot)
+        return;
+    size_t mask = q->map_size - 1, hole = (size_t)(e - q->map);
+    for (size_t j = (hole + 1) & mask; q->map[j].key; j = (j + 1) & mask) {
+        size_t home = map_home(q, q->map[j].key);
+        /* Entry j may fill the hole unless its home lies cyclically in (hole, j]. */
+        int stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+        if (stays)
+            continue;
+        q->map[hole] = q->map[j];
+        hole = j;
+    }
+    q->map[hole].key = NULL;
+    q->map_used--;
+}
+
+/* ---- the ring ---- */
+
+/* Lays the queued items out from index 0 in a ring of `size` slots. */
+static void ring_relayout(inbox *q, size_t size)
+{
     inbox_item *ring = xcalloc(size, sizeof *ring);
     for (size_t i = 0; i < q->count; i++)
-        ring[i] = q->ring[(q->head + i) % q->size];
+        ring[i] = q->ring[ring_slot(q, i)];
     free(q->ring);
     q->ring = ring;
     q->size = size;
     q->head = 0;
+    if (q->map_used)
+        map_rebuild(q, q->map_size);
 }
 
 /* Lock held. */
 static int timer_queued(const inbox *q, int64_t id)
 {
     for (size_t i = 0; i < q->count; i++) {
-        const inbox_item *it = &q->ring[(q->head + i) % q->size];
+        const inbox_item *it = &q->ring[ring_slot(q, i)];
         if (it->kind == ITEM_TIMER && it->id == id)
             return 1;
     }
     return 0;
 }
 
-int inbox_push(inbox *q, const inbox_item *it)
+static void append(inbox *q, const inbox_item *it)
 {
-    int is_data = it->kind == ITEM_EVENT;
-    pthread_mutex_lock(&q->lock);
-    if (it->kind == ITEM_TIMER && timer_queued(q, it->id)) {
-        pthread_mutex_unlock(&q->lock);
-        return 0;
+    if (q->count == q->size)
+        ring_relayout(q, q->size * 2);
+    size_t slot = ring_slot(q, q->count);
+    q->ring[slot] = *it;
+    q->count++;
+    if (it->kind == ITEM_EVENT) {
+        q->data_count++;
+        if (it->key)
+            map_add(q, it->key, slot);
+    } else if (it->kind == ITEM_TIMER) {
+        q->timers++;
     }
-    if (!is_data && q->count >= q->size)
-        inbox_grow(q);
-    if ((is_data && q->data_count >= q->capacity) || q->count >= q->size) {
+}
+
+static int same_stream(const event *a, const event *b)
+{
+    return a == b || (a->pub.type == b->pub.type && a->level == b->level &&
+                      strcmp(a->pub.code, b->pub.code) == 0 && strcmp(a->pub.type_name, b->pub.type_name) == 0);
+}
+
+/* "latest": replaces the queued event of the same stream, if any; returns
+ * the reference it displaced, or NULL when nothing of that stream waits.
+ * The same-stream check guards against a freed stream's address being
+ * reused by another stream while an item of the old one is queued. */
+static event *conflate(inbox *q, const inbox_item *it)
+{
+    inbox_latest *e = map_find(q, it->key);
+    if (!e)
+        return NULL;
+    inbox_item *old = &q->ring[e->slot];
+    if (!same_stream(old->ev, it->ev))
+        return NULL;
+    event *displaced = old->ev;
+    /* A subscriber's first view of a stream stays marked SNAPSHOT even when
+     * a newer value takes its place. */
+    int snapshot = old->as_snapshot || displaced->pub.stream_type == UPWS_SNAPSHOT || it->as_snapshot;
+    old->ev = it->ev;
+    old->as_snapshot = (uint8_t)snapshot;
+    old->max_units = it->max_units;
+    q->conflated++;
+    return displaced;
+}
+
+/* Lock held. Returns the outcome; *release = a reference to drop after
+ * unlocking (the displaced or refused event). */
+static int push_locked(inbox *q, const inbox_item *it, event **release)
+{
+    if (it->kind == ITEM_TIMER && q->timers && timer_queued(q, it->id))
+        return INBOX_QUEUED;  /* coalesced with the firing still waiting */
+    if (it->kind == ITEM_EVENT && it->key && (*release = conflate(q, it)))
+        return INBOX_CONFLATED;
+    if (it->kind == ITEM_EVENT && q->data_count >= q->capacity) {
         q->dropped++;
         q->dropped_unreported++;
-        pthread_mutex_unlock(&q->lock);
-        inbox_item copy = *it;
-        item_release(&copy);
-        return -1;
+        *release = it->ev;
+        return INBOX_DROPPED;
     }
-    q->ring[(q->head + q->count) % q->size] = *it;
-    q->count++;
-    q->data_count += (size_t)is_data;
-    pthread_cond_signal(&q->nonempty);
+    append(q, it);
+    return INBOX_QUEUED;
+}
+
+int inbox_push(inbox *q, const inbox_item *it)
+{
+    event *release = NULL;
+    pthread_mutex_lock(&q->lock);
+    int rc = push_locked(q, it, &release);
+    /* Only a sleeping plugin thread needs the (syscall-priced) signal; a
+     * busy one finds the item when it comes back for the next. */
+    int wake = q->waiting && rc == INBOX_QUEUED;
     pthread_mutex_unlock(&q->lock);
-    return 0;
+    if (wake)
+        pthread_cond_signal(&q->nonempty);
+    event_unref(release);
+    return rc;
 }
 
 /* Called with the lock held: once the queue has drained to half, tell the
@@ -99,23 +250,34 @@ static int take_drop_report(inbox *q, inbox_item *out)
     return 1;
 }
 
-void inbox_pop(inbox *q, inbox_item *out)
+static void take_head(inbox *q, inbox_item *out)
 {
-    pthread_mutex_lock(&q->lock);
-    while (q->count == 0 && !q->dropped_unreported)
-        pthread_cond_wait(&q->nonempty, &q->lock);
-    if (take_drop_report(q, out) || q->count == 0) {
-        pthread_mutex_unlock(&q->lock);
-        return;
-    }
-    *out = q->ring[q->head];
-    memset(&q->ring[q->head], 0, sizeof q->ring[q->head]);
-    q->head = (q->head + 1) % q->size;
+    size_t slot = q->head;
+    *out = q->ring[slot];
+    q->head = (q->head + 1) & (q->size - 1);
     q->count--;
     if (out->kind == ITEM_EVENT) {
         q->data_count--;
         q->delivered++;
+        if (out->key)
+            map_remove(q, out->key, slot);
+    } else if (out->kind == ITEM_TIMER) {
+        q->timers--;
     }
+    if (!q->count && q->size > RING_SHRINK_ABOVE)
+        ring_relayout(q, RING_MIN);
+}
+
+void inbox_pop(inbox *q, inbox_item *out)
+{
+    pthread_mutex_lock(&q->lock);
+    while (q->count == 0 && !q->dropped_unreported) {
+        q->waiting = 1;
+        pthread_cond_wait(&q->nonempty, &q->lock);
+        q->waiting = 0;
+    }
+    if (!take_drop_report(q, out))
+        take_head(q, out);
     pthread_mutex_unlock(&q->lock);
 }
 

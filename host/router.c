@@ -2,6 +2,7 @@
 #include "router.h"
 #include "instance.h"
 #include "log.h"
+#include "util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,55 +11,109 @@ static router_stats stats;
 
 const router_stats *router_get_stats(void) { return &stats; }
 
-static void deliver(instance *inst, event *ev, int as_snapshot, uint32_t depth, int64_t snapshot_id)
+/* Queues one delivery (the inbox takes a new reference). `key` is the
+ * stream for "latest" delivery, NULL for lossless. */
+static void deliver(instance *inst, event *ev, int as_snapshot, uint32_t depth, int64_t snapshot_id,
+                    const void *key)
 {
-    instance_deliver(inst, ev, as_snapshot, depth, snapshot_id);
+    event_ref(ev);
+    inbox_item it = {.kind = ITEM_EVENT, .ev = ev, .as_snapshot = (uint8_t)(as_snapshot != 0),
+                     .max_units = (uint16_t)depth, .id = snapshot_id, .key = key};
+    int rc = inbox_push(&inst->in, &it);
     stats.deliveries++;
+    stats.conflated += rc == INBOX_CONFLATED;
+    stats.dropped += rc == INBOX_DROPPED;
 }
 
-/* Answers one code of a one-off snapshot request; returns 1 when the whole
- * request is answered. */
+static const void *delivery_key(const sub *s, const stream *st)
+{
+    return inbox_resolve_delivery(&s->owner->in, s->delivery, s->type) == UPWS_DELIVERY_LATEST ? st : NULL;
+}
+
+/* Answers one code of a one-off snapshot request (never conflated: the
+ * answer carries its request's id); returns 1 when the whole request is
+ * answered. */
 static int answer_snapshot(sub *s, size_t code_index, event *ev)
 {
     sub_code *sc = &s->codes[code_index];
     if (sc->answered)
         return 0;
-    deliver(s->owner, ev, 1, s->depth, s->snapshot_id);
+    deliver(s->owner, ev, 1, s->depth, s->snapshot_id, NULL);
     sc->answered = 1;
     s->n_answered++;
     return s->n_answered == s->n_codes;
 }
 
-static int owner_seen_before(const stream *st, size_t i)
+/* ---- one delivery per plugin: the owners of a stream's subscriptions ----
+ *
+ * A plugin may hold several subscriptions covering one stream; it still
+ * gets each event once, at the deepest of its depths, lossless if any of
+ * them is. The owners are collected in one pass over the stream's refs
+ * through a small open-addressing table keyed by the owner, so routing
+ * stays linear in the number of subscribers (it was quadratic). The table
+ * grows with the largest stream seen and is never freed: no allocation per
+ * event. Entries are invalidated by bumping `generation`, not by clearing. */
+
+typedef struct owner_acc {
+    instance *owner;
+    uint32_t depth;
+    uint8_t want, lossless;
+} owner_acc;
+
+typedef struct owner_slot {
+    instance *owner;
+    uint64_t generation;
+    uint32_t acc;
+} owner_slot;
+
+static owner_acc *accs;
+static owner_slot *slots;
+static size_t slots_size, accs_cap;
+static uint64_t generation;
+
+static void owners_reserve(size_t n_refs)
 {
-    for (size_t j = 0; j < i; j++)
-        if (st->refs[j].sub->owner == st->refs[i].sub->owner && !st->refs[j].sub->snapshot_id)
-            return 1;
-    return 0;
+    if (n_refs > accs_cap) {
+        accs_cap = n_refs * 2;
+        accs = xrealloc(accs, accs_cap * sizeof *accs);
+    }
+    if (n_refs * 2 <= slots_size)
+        return;
+    size_t size = 16;
+    while (size < n_refs * 2)
+        size *= 2;
+    free(slots);
+    slots = xcalloc(size, sizeof *slots);
+    slots_size = size;
 }
 
-/* One delivery per plugin even when several of its subscriptions match;
- * a SNAPSHOT only reaches subscribers that have not had theirs yet (Upbit
- * re-sends snapshots for every code whenever the request changes). */
-static void deliver_live(stream *st, size_t i, event *ev)
+/* The accumulator of `owner` for this event, created on first sight. */
+static owner_acc *owner_get(instance *owner, size_t *n_accs)
 {
-    if (owner_seen_before(st, i))
-        return;
-    instance *owner = st->refs[i].sub->owner;
-    int is_snapshot = ev->pub.stream_type == UPWS_SNAPSHOT, want = 0;
-    uint32_t depth = 0;
-    for (size_t j = i; j < st->n_refs; j++) {
-        sub *s = st->refs[j].sub;
-        if (s->owner != owner || s->snapshot_id)
-            continue;
-        sub_code *sc = &s->codes[st->refs[j].code_index];
-        want |= !is_snapshot || !sc->got_snapshot;
-        sc->got_snapshot = 1;
-        if (s->depth > depth)
-            depth = s->depth;
-    }
-    if (want)
-        deliver(owner, ev, 0, depth, 0);
+    uint64_t h = (uint64_t)(uintptr_t)owner * 0x9E3779B97F4A7C15ull;
+    size_t i = (size_t)(h >> 32) & (slots_size - 1);
+    while (slots[i].generation == generation && slots[i].owner != owner)
+        i = (i + 1) & (slots_size - 1);
+    if (slots[i].generation == generation)
+        return &accs[slots[i].acc];
+    slots[i] = (owner_slot){owner, generation, (uint32_t)*n_accs};
+    accs[*n_accs] = (owner_acc){owner, 0, 0, 0};
+    return &accs[(*n_accs)++];
+}
+
+/* Folds one live subscription into its owner's delivery. A SNAPSHOT only
+ * counts for subscribers that have not had one for this code (Upbit
+ * re-sends snapshots for every code whenever the request changes). */
+static void collect_live(const stream *st, size_t i, int is_snapshot, size_t *n_accs)
+{
+    sub *s = st->refs[i].sub;
+    owner_acc *a = owner_get(s->owner, n_accs);
+    sub_code *sc = &s->codes[st->refs[i].code_index];
+    a->want |= !is_snapshot || !sc->got_snapshot;
+    sc->got_snapshot = 1;
+    if (s->depth > a->depth)
+        a->depth = s->depth;
+    a->lossless |= delivery_key(s, st) == NULL;
 }
 
 void router_on_event(event *ev)
@@ -80,17 +135,23 @@ void router_on_event(event *ev)
     st->events++;
     if (st->n_live)
         streams_set_last(st, ev);
+    owners_reserve(st->n_refs);
+    generation++;
+    int is_snapshot = ev->pub.stream_type == UPWS_SNAPSHOT;
+    size_t n_accs = 0, n_done = 0;
     sub *done[16];
-    size_t n_done = 0;
     for (size_t i = 0; i < st->n_refs; i++) {
         sub *s = st->refs[i].sub;
         if (!s->snapshot_id)
-            deliver_live(st, i, ev);
+            collect_live(st, i, is_snapshot, &n_accs);
         else if (answer_snapshot(s, st->refs[i].code_index, ev) && n_done < 16)
             done[n_done++] = s;
     }
+    for (size_t k = 0; k < n_accs; k++)
+        if (accs[k].want)
+            deliver(accs[k].owner, ev, 0, accs[k].depth, 0, accs[k].lossless ? NULL : st);
     event_unref(ev);
-    /* Removing may free `st`, so it happens after the loop. */
+    /* Removing may free `st`, so it happens after the loops. */
     for (size_t i = 0; i < n_done; i++) {
         instance_drop_id(done[i]->owner, done[i]->snapshot_id);
         registry_remove(done[i]);
@@ -103,7 +164,7 @@ void router_on_subscribe(sub *s)
         stream *st = s->codes[i].stream;
         if (!st->last)
             continue;
-        deliver(s->owner, st->last, 1, s->depth, 0);
+        deliver(s->owner, st->last, 1, s->depth, 0, delivery_key(s, st));
         s->codes[i].got_snapshot = 1;
     }
 }

@@ -4,7 +4,9 @@
  * Per stream (type, code, level): drops repeated trades (sequential_id),
  * keeps the last value, gives each subscriber one SNAPSHOT then REALTIME,
  * answers one-off snapshot requests, and trims orderbooks to each
- * subscriber's depth. Thread: loop only.
+ * subscriber's depth. Each plugin gets an event once, under the delivery
+ * policy its subscriptions resolve to (inbox.h: lossless or latest).
+ * Thread: loop only.
  */
 #ifndef UPWS_ROUTER_H
 #define UPWS_ROUTER_H
@@ -19,6 +21,8 @@ typedef struct router_stats {
     uint64_t unrouted;      /* no subscriber (old-set frames after a resend) */
     uint64_t duplicates;    /* trades already seen */
     uint64_t deliveries;    /* inbox pushes */
+    uint64_t conflated;     /* "latest" deliveries that replaced a queued older event */
+    uint64_t dropped;       /* deliveries refused by a full inbox */
 } router_stats;
 
 /* Takes ownership of the caller's reference. */

@@ -5,7 +5,7 @@
  *
  * Config: out (result file, written at stop), types, codes, delivery
  * (default | lossless | latest), sleep_ms (per callback: the slow plugin).
- * Result file, one line of key=value pairs:
+ * Result file (rewritten every second and at stop), one line of key=value pairs:
  *   events= first_ns= last_ns= p50_ns= p99_ns= p999_ns= max_ns= dropped=
  */
 #include <stdint.h>
@@ -93,6 +93,8 @@ static void on_status(void *self, const upws_status *st)
         c->dropped += st->count;
 }
 
+static void dump(void *self, int64_t timer_id);
+
 static upws_delivery parse_delivery(const char *s)
 {
     if (s && strcmp(s, "lossless") == 0)
@@ -128,21 +130,33 @@ static int init(upws_ctx *ctx, const upws_host_api *api, void **self)
             return -1;
         }
     }
+    api->timer_add(ctx, 1000, 1000, dump);
     *self = c;
     return 0;
 }
 
+/* Written every second and at stop: a host stopped the hard way (a slow
+ * plugin keeps it past its stop deadline) still leaves the figures. */
+static void dump(void *self, int64_t timer_id)
+{
+    (void)timer_id;
+    counter *c = self;
+    char tmp[600];
+    snprintf(tmp, sizeof tmp, "%s.tmp", c->out);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return;
+    fprintf(f, "events=%llu first_ns=%lld last_ns=%lld p50_ns=%llu p99_ns=%llu p999_ns=%llu "
+            "max_ns=%lld dropped=%llu\n", c->events, c->first_ns, c->last_ns, percentile(c, 0.5),
+            percentile(c, 0.99), percentile(c, 0.999), c->max_ns, c->dropped);
+    if (fclose(f) == 0)
+        rename(tmp, c->out);
+}
+
 static void stop(void *self)
 {
-    counter *c = self;
-    FILE *f = fopen(c->out, "w");
-    if (f) {
-        fprintf(f, "events=%llu first_ns=%lld last_ns=%lld p50_ns=%llu p99_ns=%llu p999_ns=%llu "
-                "max_ns=%lld dropped=%llu\n", c->events, c->first_ns, c->last_ns, percentile(c, 0.5),
-                percentile(c, 0.99), percentile(c, 0.999), c->max_ns, c->dropped);
-        fclose(f);
-    }
-    free(c);
+    dump(self, 0);
+    free(self);
 }
 
 static const char *const keys[] = {"out", "types", "codes", "delivery", "sleep_ms", NULL};
