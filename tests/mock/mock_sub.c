@@ -71,7 +71,8 @@ static void snapshot(struct conn *c, struct market *m, const struct req_item *it
 void sub_apply(struct conn *c, struct request *r, int64_t now_ms)
 {
     sub_detach(c);
-    conn_drop_data(c);
+    /* Frames already queued still go out, as on Upbit where frames of the
+     * old set keep arriving briefly after a replacement (PROTOCOL §5.1). */
     request_free(&c->sub);
     c->sub = *r;
     memset(r, 0, sizeof(*r));
