@@ -25,31 +25,6 @@ typedef struct admin_pss {
 static char *admin_token;
 static char admin_iface[64];
 
-/* ---- small text builder ---------------------------------------------- */
-
-typedef struct tbuf {
-    char *s;
-    size_t len, cap;
-} tbuf;
-
-static void tb_add(tbuf *b, const char *fmt, ...) UPWS_PRINTF(2, 3);
-static void tb_add(tbuf *b, const char *fmt, ...)
-{
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0)
-            return;
-        if (b->s && b->len + (size_t)n < b->cap) {
-            b->len += (size_t)n;
-            return;
-        }
-        b->cap = (b->cap + (size_t)n + 256) * 2;
-        b->s = xrealloc(b->s, b->cap);
-    }
-}
 
 /* ---- shared facts ------------------------------------------------------ */
 
@@ -101,7 +76,7 @@ static json_t *plugin_health(instance *i)
                      (json_int_t)i->in.delivered, "dropped", (json_int_t)i->in.dropped, "last_error", err);
 }
 
-static int render_health(tbuf *out)
+static int render_health(strbuf *out)
 {
     conn *pub = host_public_conn();
     int healthy = conn_get_state(pub) == CONN_UP;
@@ -112,7 +87,7 @@ static int render_health(tbuf *out)
                              age_s(host_get_counters()->started_ns), "connections", conn_json(pub),
                              "plugins", plugins);
     char *text = json_dumps(root, JSON_INDENT(2));
-    tb_add(out, "%s\n", text);
+    strbuf_printf(out, "%s\n", text);
     free(text);
     json_decref(root);
     return healthy ? 200 : 503;
@@ -120,9 +95,9 @@ static int render_health(tbuf *out)
 
 /* ---- GET /metrics ---------------------------------------------------------- */
 
-static void metric_head(tbuf *b, const char *name, const char *type, const char *help)
+static void metric_head(strbuf *b, const char *name, const char *type, const char *help)
 {
-    tb_add(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+    strbuf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 static uint64_t resident_bytes(void)
@@ -137,30 +112,30 @@ static uint64_t resident_bytes(void)
     return (uint64_t)rss * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
-static void metrics_conn(tbuf *b, conn *c)
+static void metrics_conn(strbuf *b, conn *c)
 {
     const conn_stats *cs = conn_get_stats(c);
     const char *n = conn_name(c);
     metric_head(b, "upws_connection_up", "gauge", "1 when the connection to the exchange is established.");
-    tb_add(b, "upws_connection_up{connection=\"%s\"} %d\n", n, conn_get_state(c) == CONN_UP);
+    strbuf_printf(b, "upws_connection_up{connection=\"%s\"} %d\n", n, conn_get_state(c) == CONN_UP);
     metric_head(b, "upws_frames_received_total", "counter", "WebSocket messages received from the exchange.");
-    tb_add(b, "upws_frames_received_total{connection=\"%s\"} %llu\n", n, (unsigned long long)cs->frames);
+    strbuf_printf(b, "upws_frames_received_total{connection=\"%s\"} %llu\n", n, (unsigned long long)cs->frames);
     metric_head(b, "upws_received_bytes_total", "counter", "Bytes of messages received from the exchange.");
-    tb_add(b, "upws_received_bytes_total{connection=\"%s\"} %llu\n", n, (unsigned long long)cs->bytes);
+    strbuf_printf(b, "upws_received_bytes_total{connection=\"%s\"} %llu\n", n, (unsigned long long)cs->bytes);
     metric_head(b, "upws_requests_sent_total", "counter", "Subscription requests sent to the exchange.");
-    tb_add(b, "upws_requests_sent_total{connection=\"%s\"} %llu\n", n, (unsigned long long)cs->requests);
+    strbuf_printf(b, "upws_requests_sent_total{connection=\"%s\"} %llu\n", n, (unsigned long long)cs->requests);
     metric_head(b, "upws_ratelimit_waits_total", "counter", "Times a request waited for the rate limiter.");
-    tb_add(b, "upws_ratelimit_waits_total{connection=\"%s\"} %llu\n", n,
+    strbuf_printf(b, "upws_ratelimit_waits_total{connection=\"%s\"} %llu\n", n,
            (unsigned long long)conn_ratelimit(c)->waits);
     metric_head(b, "upws_reconnects_total", "counter", "Established connections that were lost.");
-    tb_add(b, "upws_reconnects_total{connection=\"%s\"} %llu\n", n, (unsigned long long)cs->reconnects);
+    strbuf_printf(b, "upws_reconnects_total{connection=\"%s\"} %llu\n", n, (unsigned long long)cs->reconnects);
     metric_head(b, "upws_connection_refusals_total", "counter", "Upgrades refused with HTTP 429/418/503.");
-    tb_add(b, "upws_connection_refusals_total{connection=\"%s\"} %llu\n", n, (unsigned long long)cs->refusals);
+    strbuf_printf(b, "upws_connection_refusals_total{connection=\"%s\"} %llu\n", n, (unsigned long long)cs->refusals);
     metric_head(b, "upws_oversized_messages_total", "counter", "Messages skipped for exceeding 4 MiB.");
-    tb_add(b, "upws_oversized_messages_total{connection=\"%s\"} %llu\n", n, (unsigned long long)cs->oversized);
+    strbuf_printf(b, "upws_oversized_messages_total{connection=\"%s\"} %llu\n", n, (unsigned long long)cs->oversized);
 }
 
-static void metrics_plugins(tbuf *b)
+static void metrics_plugins(strbuf *b)
 {
     static const char *const heads[][3] = {
         {"upws_plugin_events_delivered_total", "counter", "Events a plugin instance has taken from its queue."},
@@ -171,7 +146,7 @@ static void metrics_plugins(tbuf *b)
         metric_head(b, heads[k][0], heads[k][1], heads[k][2]);
         for (instance *i = host_instances(); i; i = i->next) {
             uint64_t v = k == 0 ? i->in.delivered : k == 1 ? i->in.dropped : inbox_depth(&i->in);
-            tb_add(b, "%s{plugin=\"%s\"} %llu\n", heads[k][0], i->name, (unsigned long long)v);
+            strbuf_printf(b, "%s{plugin=\"%s\"} %llu\n", heads[k][0], i->name, (unsigned long long)v);
         }
     }
     metric_head(b, "upws_plugin_callback_duration_seconds", "histogram",
@@ -180,47 +155,47 @@ static void metrics_plugins(tbuf *b)
         uint64_t cum = 0;
         for (int k = 0; k < INSTANCE_CB_BUCKETS; k++) {
             cum += atomic_load(&i->cb_buckets[k]);
-            tb_add(b, "upws_plugin_callback_duration_seconds_bucket{plugin=\"%s\",le=\"%g\"} %llu\n", i->name,
+            strbuf_printf(b, "upws_plugin_callback_duration_seconds_bucket{plugin=\"%s\",le=\"%g\"} %llu\n", i->name,
                    instance_cb_bounds[k], (unsigned long long)cum);
         }
         uint64_t count = atomic_load(&i->cb_count);
-        tb_add(b, "upws_plugin_callback_duration_seconds_bucket{plugin=\"%s\",le=\"+Inf\"} %llu\n", i->name,
+        strbuf_printf(b, "upws_plugin_callback_duration_seconds_bucket{plugin=\"%s\",le=\"+Inf\"} %llu\n", i->name,
                (unsigned long long)count);
-        tb_add(b, "upws_plugin_callback_duration_seconds_sum{plugin=\"%s\"} %.9f\n", i->name,
+        strbuf_printf(b, "upws_plugin_callback_duration_seconds_sum{plugin=\"%s\"} %.9f\n", i->name,
                (double)atomic_load(&i->cb_sum_ns) / 1e9);
-        tb_add(b, "upws_plugin_callback_duration_seconds_count{plugin=\"%s\"} %llu\n", i->name,
+        strbuf_printf(b, "upws_plugin_callback_duration_seconds_count{plugin=\"%s\"} %llu\n", i->name,
                (unsigned long long)count);
     }
 }
 
-static int render_metrics(tbuf *b)
+static int render_metrics(strbuf *b)
 {
     const host_counters *hc = host_get_counters();
     const router_stats *rs = router_get_stats();
     metric_head(b, "upws_messages_received_total", "counter", "Data events decoded, by type.");
     for (int t = 1; t < 7; t++)
-        tb_add(b, "upws_messages_received_total{type=\"%s\"} %llu\n", type_names[t],
+        strbuf_printf(b, "upws_messages_received_total{type=\"%s\"} %llu\n", type_names[t],
                (unsigned long long)hc->by_type[t]);
     metric_head(b, "upws_decode_errors_total", "counter", "Frames that were malformed or not understood.");
-    tb_add(b, "upws_decode_errors_total %llu\n", (unsigned long long)hc->bad_frames);
+    strbuf_printf(b, "upws_decode_errors_total %llu\n", (unsigned long long)hc->bad_frames);
     metric_head(b, "upws_upstream_errors_total", "counter", "Error frames received from the exchange.");
-    tb_add(b, "upws_upstream_errors_total %llu\n", (unsigned long long)hc->upstream_errors);
+    strbuf_printf(b, "upws_upstream_errors_total %llu\n", (unsigned long long)hc->upstream_errors);
     metric_head(b, "upws_duplicate_trades_total", "counter", "Trades dropped as already delivered.");
-    tb_add(b, "upws_duplicate_trades_total %llu\n", (unsigned long long)rs->duplicates);
+    strbuf_printf(b, "upws_duplicate_trades_total %llu\n", (unsigned long long)rs->duplicates);
     metric_head(b, "upws_unrouted_events_total", "counter", "Events no plugin subscribes to (old-set frames).");
-    tb_add(b, "upws_unrouted_events_total %llu\n", (unsigned long long)rs->unrouted);
+    strbuf_printf(b, "upws_unrouted_events_total %llu\n", (unsigned long long)rs->unrouted);
     metric_head(b, "upws_subscriptions", "gauge", "Plugin subscriptions and pending one-off snapshots.");
-    tb_add(b, "upws_subscriptions %zu\n", registry_count());
+    strbuf_printf(b, "upws_subscriptions %zu\n", registry_count());
     metric_head(b, "upws_streams", "gauge", "Upstream streams (type, code, level) wanted.");
-    tb_add(b, "upws_streams %zu\n", streams_count());
+    strbuf_printf(b, "upws_streams %zu\n", streams_count());
     metric_head(b, "upws_markets", "gauge", "Markets in the exchange's market list (0 = not loaded).");
-    tb_add(b, "upws_markets %zu\n", markets_count());
+    strbuf_printf(b, "upws_markets %zu\n", markets_count());
     metrics_conn(b, host_public_conn());
     metrics_plugins(b);
     metric_head(b, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
-    tb_add(b, "process_resident_memory_bytes %llu\n", (unsigned long long)resident_bytes());
+    strbuf_printf(b, "process_resident_memory_bytes %llu\n", (unsigned long long)resident_bytes());
     metric_head(b, "process_start_time_seconds", "gauge", "Start time of the process since the epoch, in seconds.");
-    tb_add(b, "process_start_time_seconds %.3f\n", (double)hc->started_ns / 1e9);
+    strbuf_printf(b, "process_start_time_seconds %.3f\n", (double)hc->started_ns / 1e9);
     return 200;
 }
 
@@ -278,7 +253,7 @@ static json_t *compare_listed(const char *listed)
     return res;
 }
 
-static int render_subscriptions(tbuf *out, int verify)
+static int render_subscriptions(strbuf *out, int verify)
 {
     json_t *plugins = json_object();
     for (instance *i = host_instances(); i; i = i->next)
@@ -306,7 +281,7 @@ static int render_subscriptions(tbuf *out, int verify)
                                                             : "not connected"));
     json_t *root = json_pack("{s:o, s:[o]}", "plugins", plugins, "connections", conn);
     char *text = json_dumps(root, JSON_INDENT(2));
-    tb_add(out, "%s\n", text);
+    strbuf_printf(out, "%s\n", text);
     free(text);
     json_decref(root);
     return 200;
@@ -314,7 +289,7 @@ static int render_subscriptions(tbuf *out, int verify)
 
 /* ---- GET /plugins --------------------------------------------------------------- */
 
-static int render_plugins(tbuf *out)
+static int render_plugins(strbuf *out)
 {
     json_t *list = json_array();
     for (instance *i = host_instances(); i; i = i->next) {
@@ -327,7 +302,7 @@ static int render_plugins(tbuf *out)
                                               inst_state_name(i->state)));
     }
     char *text = json_dumps(list, JSON_INDENT(2));
-    tb_add(out, "%s\n", text);
+    strbuf_printf(out, "%s\n", text);
     free(text);
     json_decref(list);
     return 200;
@@ -352,17 +327,17 @@ static int authorized(struct lws *wsi)
     return diff == 0;
 }
 
-static int route(struct lws *wsi, const char *path, int post, tbuf *out, const char **ctype)
+static int route(struct lws *wsi, const char *path, int post, strbuf *out, const char **ctype)
 {
     *ctype = "application/json";
     if (!authorized(wsi)) {
-        tb_add(out, "{\"error\":\"unauthorized: send Authorization: Bearer <admin.token>\"}\n");
+        strbuf_printf(out, "{\"error\":\"unauthorized: send Authorization: Bearer <admin.token>\"}\n");
         return 401;
     }
     if (post) {
         if (strcmp(path, "/reload") == 0) {
             host_request_reload();
-            tb_add(out, "{\"ok\":true,\"reload\":\"started; see the log for the result\"}\n");
+            strbuf_printf(out, "{\"ok\":true,\"reload\":\"started; see the log for the result\"}\n");
             return 202;
         }
         size_t n = strlen(path);
@@ -370,13 +345,13 @@ static int route(struct lws *wsi, const char *path, int post, tbuf *out, const c
             char name[128];
             snprintf(name, sizeof name, "%.*s", (int)(n - 16), path + 9);
             if (host_plugin_reload(name) != 0) {
-                tb_add(out, "{\"error\":\"no running plugin instance of that name (or one is already reloading)\"}\n");
+                strbuf_printf(out, "{\"error\":\"no running plugin instance of that name (or one is already reloading)\"}\n");
                 return 404;
             }
-            tb_add(out, "{\"ok\":true,\"reload\":\"started; see the log for the result\"}\n");
+            strbuf_printf(out, "{\"ok\":true,\"reload\":\"started; see the log for the result\"}\n");
             return 202;
         }
-        tb_add(out, "{\"error\":\"no such endpoint\"}\n");
+        strbuf_printf(out, "{\"error\":\"no such endpoint\"}\n");
         return 404;
     }
     if (strcmp(path, "/health") == 0)
@@ -392,7 +367,7 @@ static int route(struct lws *wsi, const char *path, int post, tbuf *out, const c
     }
     if (strcmp(path, "/plugins") == 0)
         return render_plugins(out);
-    tb_add(out, "{\"error\":\"no such endpoint\",\"endpoints\":[\"/health\",\"/metrics\",\"/subscriptions\","
+    strbuf_printf(out, "{\"error\":\"no such endpoint\",\"endpoints\":[\"/health\",\"/metrics\",\"/subscriptions\","
                 "\"/plugins\",\"POST /reload\",\"POST /plugins/NAME/reload\"]}\n");
     return 404;
 }
@@ -420,7 +395,7 @@ static int write_chunk(struct lws *wsi, admin_pss *pss)
 static int start_reply(struct lws *wsi, admin_pss *pss, const char *path)
 {
     int post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
-    tbuf out = {0};
+    strbuf out = {0};
     const char *ctype;
     int status = route(wsi, path, post, &out, &ctype);
     pss->body = out.s;

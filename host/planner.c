@@ -17,29 +17,6 @@ typedef struct plan_item {
     const char *code;
 } plan_item;
 
-typedef struct plan_buf {
-    char *s;
-    size_t len, cap;
-} plan_buf;
-
-static void buf_add(plan_buf *b, const char *fmt, ...) UPWS_PRINTF(2, 3);
-static void buf_add(plan_buf *b, const char *fmt, ...)
-{
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0)
-            return;
-        if (b->s && b->len + (size_t)n < b->cap) {
-            b->len += (size_t)n;
-            return;
-        }
-        b->cap = (b->cap + (size_t)n + 1) * 2;
-        b->s = xrealloc(b->s, b->cap);
-    }
-}
 
 void planner_init(planner *p)
 {
@@ -126,25 +103,25 @@ static int same_group(const plan_item *a, const plan_item *b)
 }
 
 /* Renders items [from, to) — one group — as one data-type object. */
-static void render_group(plan_buf *b, const plan_item *it, size_t n)
+static void render_group(strbuf *b, const plan_item *it, size_t n)
 {
     int is_book = strcmp(it->type_name, "orderbook") == 0;
-    buf_add(b, ",{\"type\":\"%s\",\"codes\":[", it->type_name);
+    strbuf_printf(b, ",{\"type\":\"%s\",\"codes\":[", it->type_name);
     for (size_t i = 0; i < n; i++) {
-        buf_add(b, "%s\"%s", i ? "," : "", it[i].code);
+        strbuf_printf(b, "%s\"%s", i ? "," : "", it[i].code);
         if (is_book && it[i].depth < 30)
-            buf_add(b, ".%u", it[i].depth);
-        buf_add(b, "\"");
+            strbuf_printf(b, ".%u", it[i].depth);
+        strbuf_printf(b, "\"");
     }
-    buf_add(b, "]");
+    strbuf_printf(b, "]");
     if (is_book && it->level != 0)
-        buf_add(b, ",\"level\":%.15g", it->level);
+        strbuf_printf(b, ",\"level\":%.15g", it->level);
     if (it->snapshot_only)
-        buf_add(b, ",\"is_only_snapshot\":true");
-    buf_add(b, "}");
+        strbuf_printf(b, ",\"is_only_snapshot\":true");
+    strbuf_printf(b, "}");
 }
 
-static void render_items(plan_buf *b, plan_item *items, size_t n, int snapshot_only)
+static void render_items(strbuf *b, plan_item *items, size_t n, int snapshot_only)
 {
     size_t i = 0;
     while (i < n) {
@@ -170,8 +147,8 @@ char *planner_render_live(void)
 {
     collect c;
     collect_all(&c, 0);
-    plan_buf live = {0};
-    buf_add(&live, "%s", "");
+    strbuf live = {0};
+    strbuf_printf(&live, "%s", "");
     render_items(&live, c.items, c.n, 0);
     free(c.items);
     return live.s;
@@ -188,8 +165,8 @@ char *planner_next(planner *p)
 {
     collect c;
     collect_all(&c, 1);
-    plan_buf live = {0};
-    buf_add(&live, "%s", "");
+    strbuf live = {0};
+    strbuf_printf(&live, "%s", "");
     render_items(&live, c.items, c.n, 0);
     int changed = !p->held || strcmp(p->held, live.s) != 0;
     int has_snapshots = c.n && c.items[c.n - 1].snapshot_only;
@@ -201,15 +178,15 @@ char *planner_next(planner *p)
         free(c.items);
         return NULL;
     }
-    plan_buf req = {0};
-    buf_add(&req, "[{\"ticket\":\"%s\"}%s", p->ticket, live.s);
+    strbuf req = {0};
+    strbuf_printf(&req, "[{\"ticket\":\"%s\"}%s", p->ticket, live.s);
     render_items(&req, c.items, c.n, 1);
     /* Upbit has no unsubscribe and rejects a request without a type, so an
      * empty union becomes one snapshot-only item: it replaces the old set
      * and then streams nothing. The router ignores the one frame it yields. */
     if (live.len == 0 && !has_snapshots)
-        buf_add(&req, ",{\"type\":\"ticker\",\"codes\":[\"KRW-BTC\"],\"is_only_snapshot\":true}");
-    buf_add(&req, ",{\"format\":\"DEFAULT\"}]");
+        strbuf_printf(&req, ",{\"type\":\"ticker\",\"codes\":[\"KRW-BTC\"],\"is_only_snapshot\":true}");
+    strbuf_printf(&req, ",{\"format\":\"DEFAULT\"}]");
     free(p->held);
     p->held = live.s;
     free(c.items);

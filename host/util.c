@@ -1,6 +1,7 @@
 /* util.c — allocation helpers; see util.h. */
 #include "util.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,4 +34,22 @@ char *xstrdup(const char *s)
 {
     char *p = strdup(s ? s : "");
     return p ? p : oom(strlen(s));
+}
+
+void strbuf_printf(strbuf *b, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+            return;
+        if (b->s && b->len + (size_t)n < b->cap) {
+            b->len += (size_t)n;
+            return;
+        }
+        b->cap = (b->cap + (size_t)n + 64) * 2;
+        b->s = xrealloc(b->s, b->cap);
+    }
 }

@@ -27,4 +27,13 @@ void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 
+/* A growing text buffer: s is NUL-terminated (or NULL while empty) and owned
+ * by the buffer's user (free(s) when done). */
+typedef struct strbuf {
+    char *s;
+    size_t len, cap;
+} strbuf;
+
+void strbuf_printf(strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif
