@@ -3,38 +3,13 @@
  * minus the deprecated/legacy ticker fields (is_trading_suspended,
  * market_warning, trade_status, market_state_for_ios).
  */
+#include <upws/fields.h>
 #include "csv_columns.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const ticker_cols[] = {
-    "type", "code", "opening_price", "high_price", "low_price", "trade_price",
-    "prev_closing_price", "change", "change_price", "signed_change_price", "change_rate",
-    "signed_change_rate", "trade_volume", "acc_trade_volume", "acc_trade_volume_24h",
-    "acc_trade_price", "acc_trade_price_24h", "trade_date", "trade_time", "trade_timestamp",
-    "ask_bid", "acc_ask_volume", "acc_bid_volume", "highest_52_week_price",
-    "highest_52_week_date", "lowest_52_week_price", "lowest_52_week_date", "market_state",
-    "delisting_date", "timestamp", "stream_type",
-};
-
-static const char *const trade_cols[] = {
-    "type", "code", "trade_price", "trade_volume", "ask_bid", "prev_closing_price", "change",
-    "change_price", "trade_date", "trade_time", "trade_timestamp", "timestamp",
-    "sequential_id", "best_ask_price", "best_ask_size", "best_bid_price", "best_bid_size",
-    "stream_type",
-};
-
-static const char *const candle_cols[] = {
-    "type", "code", "candle_date_time_utc", "candle_date_time_kst", "opening_price",
-    "high_price", "low_price", "trade_price", "candle_acc_trade_volume",
-    "candle_acc_trade_price", "timestamp", "stream_type",
-};
-
-static const char *const book_head[] = {"type", "code", "total_ask_size", "total_bid_size"};
-static const char *const book_tail[] = {"timestamp", "level", "stream_type"};
-static const char *const book_unit[] = {"ask_price", "ask_size", "bid_price", "bid_size"};
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -64,24 +39,24 @@ enum { LEVEL_NAME_MAX = 16 };
 
 static int build_orderbook(csv_columns *c, unsigned depth)
 {
-    size_t n = COUNT(book_head) + 4 * (size_t)depth + COUNT(book_tail);
+    size_t n = COUNT(UPWS_FIELDS_BOOK_HEAD) + 4 * (size_t)depth + COUNT(UPWS_FIELDS_BOOK_TAIL);
     c->names = malloc(n * sizeof *c->names);
     c->pool = malloc(4 * (size_t)depth * LEVEL_NAME_MAX);
     if (!c->names || !c->pool)
         return -1;
     size_t k = 0;
-    for (size_t i = 0; i < COUNT(book_head); i++)
-        c->names[k++] = book_head[i];
+    for (size_t i = 0; i < COUNT(UPWS_FIELDS_BOOK_HEAD); i++)
+        c->names[k++] = UPWS_FIELDS_BOOK_HEAD[i];
     char *slot = c->pool;
     for (unsigned lvl = 1; lvl <= depth; lvl++) {
-        for (size_t u = 0; u < COUNT(book_unit); u++) {
-            snprintf(slot, LEVEL_NAME_MAX, "%s_%u", book_unit[u], lvl);
+        for (size_t u = 0; u < COUNT(UPWS_FIELDS_BOOK_UNIT); u++) {
+            snprintf(slot, LEVEL_NAME_MAX, "%s_%u", UPWS_FIELDS_BOOK_UNIT[u], lvl);
             c->names[k++] = slot;
             slot += LEVEL_NAME_MAX;
         }
     }
-    for (size_t i = 0; i < COUNT(book_tail); i++)
-        c->names[k++] = book_tail[i];
+    for (size_t i = 0; i < COUNT(UPWS_FIELDS_BOOK_TAIL); i++)
+        c->names[k++] = UPWS_FIELDS_BOOK_TAIL[i];
     c->n = k;
     return 0;
 }
@@ -111,10 +86,10 @@ int csv_columns_build(csv_columns *c, csv_kind k, unsigned depth)
     memset(c, 0, sizeof *c);
     int rc;
     switch (k) {
-    case CSV_TICKER: rc = copy_names(c, ticker_cols, COUNT(ticker_cols)); break;
-    case CSV_TRADE: rc = copy_names(c, trade_cols, COUNT(trade_cols)); break;
+    case CSV_TICKER: rc = copy_names(c, UPWS_FIELDS_TICKER, COUNT(UPWS_FIELDS_TICKER)); break;
+    case CSV_TRADE: rc = copy_names(c, UPWS_FIELDS_TRADE, COUNT(UPWS_FIELDS_TRADE)); break;
     case CSV_ORDERBOOK: rc = build_orderbook(c, depth); break;
-    case CSV_CANDLE: rc = copy_names(c, candle_cols, COUNT(candle_cols)); break;
+    case CSV_CANDLE: rc = copy_names(c, UPWS_FIELDS_CANDLE, COUNT(UPWS_FIELDS_CANDLE)); break;
     default: return -1;
     }
     if (rc != 0)
