@@ -221,19 +221,44 @@ static int push_locked(inbox *q, const inbox_item *it, event **release)
     return INBOX_QUEUED;
 }
 
-int inbox_push(inbox *q, const inbox_item *it)
+static int push(inbox *q, const inbox_item *it, int defer, int *wake_owed)
 {
     event *release = NULL;
     pthread_mutex_lock(&q->lock);
     int rc = push_locked(q, it, &release);
     /* Only a sleeping plugin thread needs the (syscall-priced) signal; a
-     * busy one finds the item when it comes back for the next. */
+     * busy one finds the item when it comes back for the next. Clearing
+     * `waiting` here means one signal per sleep, not one per push. */
     int wake = q->waiting && rc == INBOX_QUEUED;
+    if (wake && !defer)
+        q->waiting = 0;
+    pthread_mutex_unlock(&q->lock);
+    if (wake && !defer)
+        pthread_cond_signal(&q->nonempty);
+    *wake_owed = wake && defer;
+    event_unref(release);
+    return rc;
+}
+
+int inbox_push(inbox *q, const inbox_item *it)
+{
+    int owed;
+    return push(q, it, 0, &owed);
+}
+
+int inbox_push_deferred(inbox *q, const inbox_item *it, int *wake_owed)
+{
+    return push(q, it, 1, wake_owed);
+}
+
+void inbox_wake(inbox *q)
+{
+    pthread_mutex_lock(&q->lock);
+    int wake = q->waiting;
+    q->waiting = 0;
     pthread_mutex_unlock(&q->lock);
     if (wake)
         pthread_cond_signal(&q->nonempty);
-    event_unref(release);
-    return rc;
 }
 
 /* Called with the lock held: once the queue has drained to half, tell the

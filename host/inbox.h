@@ -56,7 +56,8 @@ typedef struct inbox {
     size_t capacity;          /* data items allowed to wait */
     size_t head, count, data_count;
     size_t timers;            /* ITEM_TIMER items queued (coalescing scans only when > 0) */
-    int waiting;              /* the plugin thread sleeps in inbox_pop */
+    int waiting;              /* the plugin thread sleeps in inbox_pop (and nobody woke it yet) */
+    int wake_listed;          /* loop thread only: on the router's list of inboxes to wake */
     inbox_latest *map;        /* stream → slot, for latest items queued */
     size_t map_size, map_used;
     upws_delivery delivery;   /* per-instance override (YAML); DEFAULT = none */
@@ -76,6 +77,12 @@ void inbox_destroy(inbox *q);
  * queued event of the same stream) or INBOX_DROPPED (a data item over the
  * capacity). Ownership of the item's event reference is taken either way. */
 int inbox_push(inbox *q, const inbox_item *it);
+/* Thread: loop. Like inbox_push, but leaves waking a sleeping plugin thread
+ * to a later inbox_wake(); returns 1 in *wake_owed when one is needed. Lets
+ * the loop wake each plugin once per batch of frames, not once per event. */
+int inbox_push_deferred(inbox *q, const inbox_item *it, int *wake_owed);
+/* Thread: loop. Wakes the plugin thread if it sleeps. */
+void inbox_wake(inbox *q);
 /* Thread: the plugin's. Blocks until an item is there. */
 void inbox_pop(inbox *q, inbox_item *out);
 /* Releases what an item owns (event reference, status). */

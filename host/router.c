@@ -11,6 +11,53 @@ static router_stats stats;
 
 const router_stats *router_get_stats(void) { return &stats; }
 
+/* ---- wake-ups: once per plugin per loop pass, not once per event ----
+ *
+ * Waking a sleeping plugin thread is a futex syscall for the loop and a
+ * context switch for the plugin, which at full speed cost more than the
+ * event itself. Once the loop calls router_flush() after every service
+ * pass, the wake-ups owed for routed events are collected here and paid
+ * once per plugin per pass: a pass that read 60 frames wakes each plugin
+ * once. Deliveries outside the data path (a late joiner's snapshot, a
+ * one-off answer) still wake at once: no pass may follow them soon. */
+
+static int deferring;          /* the loop calls router_flush() */
+static int in_data_path;       /* inside router_on_event */
+static instance **owed;
+static size_t n_owed, cap_owed;
+
+static void owe_wake(instance *inst)
+{
+    if (inst->in.wake_listed)
+        return;
+    if (n_owed == cap_owed) {
+        cap_owed = cap_owed ? cap_owed * 2 : 16;
+        owed = xrealloc(owed, cap_owed * sizeof *owed);
+    }
+    inst->in.wake_listed = 1;
+    owed[n_owed++] = inst;
+}
+
+void router_flush(void)
+{
+    deferring = 1;
+    for (size_t i = 0; i < n_owed; i++) {
+        owed[i]->in.wake_listed = 0;
+        inbox_wake(&owed[i]->in);
+    }
+    n_owed = 0;
+}
+
+void router_forget(instance *inst)
+{
+    for (size_t i = 0; i < n_owed; i++) {
+        if (owed[i] != inst)
+            continue;
+        owed[i] = owed[--n_owed];
+        return;
+    }
+}
+
 /* Queues one delivery (the inbox takes a new reference). `key` is the
  * stream for "latest" delivery, NULL for lossless. */
 static void deliver(instance *inst, event *ev, int as_snapshot, uint32_t depth, int64_t snapshot_id,
@@ -19,7 +66,13 @@ static void deliver(instance *inst, event *ev, int as_snapshot, uint32_t depth, 
     event_ref(ev);
     inbox_item it = {.kind = ITEM_EVENT, .ev = ev, .as_snapshot = (uint8_t)(as_snapshot != 0),
                      .max_units = (uint16_t)depth, .id = snapshot_id, .key = key};
-    int rc = inbox_push(&inst->in, &it);
+    int rc, wake_owed = 0;
+    if (deferring && in_data_path)
+        rc = inbox_push_deferred(&inst->in, &it, &wake_owed);
+    else
+        rc = inbox_push(&inst->in, &it);
+    if (wake_owed)
+        owe_wake(inst);
     stats.deliveries++;
     stats.conflated += rc == INBOX_CONFLATED;
     stats.dropped += rc == INBOX_DROPPED;
@@ -147,9 +200,11 @@ void router_on_event(event *ev)
         else if (answer_snapshot(s, st->refs[i].code_index, ev) && n_done < 16)
             done[n_done++] = s;
     }
+    in_data_path = 1;
     for (size_t k = 0; k < n_accs; k++)
         if (accs[k].want)
             deliver(accs[k].owner, ev, 0, accs[k].depth, 0, accs[k].lossless ? NULL : st);
+    in_data_path = 0;
     event_unref(ev);
     /* Removing may free `st`, so it happens after the loops. */
     for (size_t i = 0; i < n_done; i++) {

@@ -6,7 +6,9 @@
  * its first text frame (the subscription request) and --start-delay-ms,
  * a stream of DEFAULT-format ticker and trade frames over --codes markets:
  * as fast as the socket takes them (--rate 0) or at a fixed rate, for
- * --duration seconds; then the socket stays open and idle.
+ * --duration seconds; then the socket stays open and idle. At a fixed rate
+ * the frames due are sent every --tick-us (default 1000 µs; 0 = each frame
+ * on its own, evenly paced).
  *
  * Deliberately not libwebsockets: the feeder writes pre-framed messages in
  * 64 KiB batches with one write(2) each, so on a saturated run the consumer
@@ -39,11 +41,11 @@
 #define FRAME_MAX 2048
 
 typedef struct options {
-    int port, codes, trade_pct, start_delay_ms;
+    int port, codes, trade_pct, start_delay_ms, tick_us;
     double rate, duration;
 } options;
 
-static options opt = {.port = 0, .codes = 100, .trade_pct = 25, .start_delay_ms = 1000,
+static options opt = {.port = 0, .codes = 100, .trade_pct = 25, .start_delay_ms = 1000, .tick_us = 1000,
                       .rate = 0, .duration = 5};
 static atomic_int next_client = 1;
 
@@ -225,11 +227,14 @@ static void stream_saturated(client *c, char *buf, int64_t end_ns)
     }
 }
 
-/* Fixed rate: frames are due at start + k/rate; whatever is due is sent,
- * then the thread sleeps until the next one is due (no bursts unless late). */
+/* Fixed rate: frame k is due at start + k/rate. The feeder wakes every
+ * --tick-us and sends what is due in one write, as a real feed's frames
+ * arrive in bursts per network packet; --tick-us 0 wakes for every single
+ * frame (evenly paced: the worst case for a consumer's wake-ups). */
 static void stream_rate(client *c, char *buf, int64_t start_ns, int64_t end_ns)
 {
     double period = 1e9 / opt.rate;
+    int64_t tick = opt.tick_us > 0 ? (int64_t)opt.tick_us * 1000 : 0;
     for (;;) {
         int64_t now = clock_ns(CLOCK_MONOTONIC);
         if (now >= end_ns)
@@ -244,6 +249,8 @@ static void stream_rate(client *c, char *buf, int64_t start_ns, int64_t end_ns)
             continue;
         }
         int64_t next = start_ns + (int64_t)((double)due * period);
+        if (tick)
+            next = start_ns + ((now - start_ns) / tick + 1) * tick;
         struct timespec ts = {next / 1000000000, next % 1000000000};
         clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
     }
@@ -425,6 +432,7 @@ static int parse_args(int argc, char **argv)
         {"port", required_argument, NULL, 'p'}, {"codes", required_argument, NULL, 'c'},
         {"rate", required_argument, NULL, 'r'}, {"duration", required_argument, NULL, 'd'},
         {"trade-pct", required_argument, NULL, 't'}, {"start-delay-ms", required_argument, NULL, 's'},
+        {"tick-us", required_argument, NULL, 'k'},
         {NULL, 0, NULL, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "", longs, NULL)) != -1) {
@@ -435,6 +443,7 @@ static int parse_args(int argc, char **argv)
         case 'd': opt.duration = atof(optarg); break;
         case 't': opt.trade_pct = atoi(optarg); break;
         case 's': opt.start_delay_ms = atoi(optarg); break;
+        case 'k': opt.tick_us = atoi(optarg); break;
         default: return -1;
         }
     }
@@ -445,7 +454,7 @@ int main(int argc, char **argv)
 {
     if (parse_args(argc, argv) != 0) {
         fprintf(stderr, "usage: bench_feeder [--port N] [--codes N] [--rate MSGS_PER_S (0 = saturate)]\n"
-                        "                    [--duration S] [--trade-pct P] [--start-delay-ms MS]\n");
+                        "                    [--duration S] [--trade-pct P] [--start-delay-ms MS] [--tick-us US]\n");
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);

@@ -78,6 +78,8 @@ int main(int argc, char **argv)
     memset(&info, 0, sizeof info);
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.protocols = protocols;
+    if (getenv("BENCH_PT_BUF"))
+        info.pt_serv_buf_size = (unsigned)atoi(getenv("BENCH_PT_BUF"));
     struct lws_context *ctx = lws_create_context(&info);
     if (!ctx)
         return 1;

@@ -36,6 +36,32 @@ def vm_hwm_kib(pid):
     return int(m.group(1)) if m else 0
 
 
+def ctx_switches(pid):
+    """Context switches of all the process's threads so far (voluntary +
+    involuntary): each plugin wake-up costs about two."""
+    total = 0
+    for task in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/status" % (pid, task)) as f:
+                total += sum(int(v) for v in re.findall(r"ctxt_switches:\s+(\d+)", f.read()))
+        except OSError:
+            pass
+    return total
+
+
+def thread_cpu(pid):
+    """{tid: cpu seconds} of every thread."""
+    out = {}
+    for task in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, task)) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            out[task] = (int(fields[11]) + int(fields[12])) / TICK
+        except OSError:
+            pass
+    return out
+
+
 def kv(text):
     return {k: int(v) for k, v in re.findall(r"(\w+)=(-?\d+)", text)}
 
@@ -43,9 +69,10 @@ def kv(text):
 class Feeder:
     """bench_feeder; start()/end() wait for its per-client lines."""
 
-    def __init__(self, exe, rate, duration, codes):
+    def __init__(self, exe, rate, duration, codes, tick_us=1000):
         self.proc = subprocess.Popen([exe, "--rate", str(rate), "--duration", str(duration),
-                                      "--codes", str(codes), "--start-delay-ms", "1000"],
+                                      "--codes", str(codes), "--start-delay-ms", "1000",
+                                      "--tick-us", str(tick_us)],
                                      stdout=subprocess.PIPE, text=True)
         m = re.search(r":(\d+)$", self.proc.stdout.readline().strip())
         self.port = int(m.group(1))
@@ -79,22 +106,31 @@ def settle(pid, quiet=0.3, limit=30):
     return last, vm_hwm_kib(pid)
 
 
-def measure(proc, feeder, duration):
+def measure(proc, feeder, duration, on_start=None):
     """CPU and wall time of `proc` over the feed: from the feeder's start
     line until `proc` has gone idle after the end line."""
     start = feeder.line("start", 60)
+    if on_start:
+        on_start()
     cpu0 = cpu_seconds(proc.pid)
+    cs0 = ctx_switches(proc.pid)
+    th0 = thread_cpu(proc.pid)
     t0 = time.monotonic()
     end = feeder.line("end", duration + 60)
     cpu_end = cpu_seconds(proc.pid)
     t_end = time.monotonic()
     cpu1, hwm = settle(proc.pid)
-    return {"sent": end[2], "feed_s": (end[1] - start[1]) / 1e9, "cpu_s": cpu1 - cpu0,
+    cs1 = ctx_switches(proc.pid)
+    th1 = thread_cpu(proc.pid)
+    main_tid = str(proc.pid)
+    return {"ctxsw": cs1 - cs0, "loop_cpu_s": th1.get(main_tid, 0) - th0.get(main_tid, 0),
+            "threads_cpu_s": sum(v - th0.get(k, 0) for k, v in th1.items() if k != main_tid), "sent": end[2], "feed_s": (end[1] - start[1]) / 1e9, "cpu_s": cpu1 - cpu0,
             "cpu_feed_s": cpu_end - cpu0, "wall_feed_s": t_end - t0, "hwm_kib": hwm}
 
 
-def run_reference(name, argv, feeder, duration, cwd=None):
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd)
+def run_reference(name, argv, feeder, duration, cwd=None, env=None):
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd,
+                            env=env)
     try:
         r = measure(proc, feeder, duration)
         out, err = proc.communicate(timeout=60)
@@ -137,16 +173,19 @@ def run_upws(args, feeder, counters, duration):
     work = tempfile.mkdtemp(prefix="upws-bench-")
     cfg = upws_config(work, feeder.port, args.plugins, counters, args.codes)
     log = open(os.path.join(work, "upws.log"), "w")
-    proc = subprocess.Popen([args.upws, "run", "-c", cfg], stdout=log, stderr=log)
-    perf = None
-    if args.perf:  # profile this run: sample the whole feed, all threads
-        perf = subprocess.Popen(["perf", "record", "-F", "1999", "-g", "-p", str(proc.pid), "-o", args.perf],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    pin = ["taskset", "-c", args.taskset] if args.taskset else []
+    proc = subprocess.Popen(pin + [args.upws, "run", "-c", cfg], stdout=log, stderr=log)
+    perf = []
+
+    def attach():  # profile the feed; attached once the plugin threads exist
+        perf.append(subprocess.Popen(["perf", "record", "-F", "1999", "-g", "-p", str(proc.pid), "-o",
+                                      args.perf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+
     try:
-        r = measure(proc, feeder, duration)
-        if perf:
-            perf.send_signal(signal.SIGINT)
-            perf.wait(30)
+        r = measure(proc, feeder, duration, attach if args.perf else None)
+        for p in perf:
+            p.send_signal(signal.SIGINT)
+            p.wait(30)
         time.sleep(1.2)  # the counters write their figures every second
         proc.send_signal(signal.SIGTERM)
         try:
@@ -182,8 +221,11 @@ def summarize(name, r):
         r["frames"] = r["sent"]
     r["cpu_us_per_msg"] = r["cpu_s"] * 1e6 / max(1, r["sent"])
     r["cpu_pct"] = 100 * r["cpu_feed_s"] / max(1e-9, r["wall_feed_s"])
-    line = "%-22s %9.0f msgs/s  %6.2f us/msg  %5.1f %% CPU  %7.1f MiB peak" % (
-        name, r["rate"], r["cpu_us_per_msg"], r["cpu_pct"], r["hwm_kib"] / 1024)
+    r["ctxsw_per_msg"] = r["ctxsw"] / max(1, r["sent"])
+    r["loop_us_per_msg"] = r["loop_cpu_s"] * 1e6 / max(1, r["sent"])
+    line = "%-22s %9.0f msgs/s  %6.2f us/msg (loop %.2f)  %5.1f %% CPU  %7.1f MiB peak  %5.2f cs/msg" % (
+        name, r["rate"], r["cpu_us_per_msg"], r["loop_us_per_msg"], r["cpu_pct"], r["hwm_kib"] / 1024,
+        r["ctxsw_per_msg"])
     if "p99_ns" in r:
         line += "  p50 %.0f / p99 %.0f / p999 %.0f us  lost %d" % (
             r["p50_ns"] / 1e3, r["p99_ns"] / 1e3, r["p999_ns"] / 1e3, r["sent"] - r["events_min"])
@@ -191,9 +233,9 @@ def summarize(name, r):
     return r
 
 
-def scenario(args, name, rate, consumer, duration=None):
+def scenario(args, name, rate, consumer, duration=None, tick_us=1000):
     duration = duration or args.duration
-    feeder = Feeder(args.feeder, rate, duration, args.codes)
+    feeder = Feeder(args.feeder, rate, duration, args.codes, tick_us)
     try:
         if isinstance(consumer, list) and consumer and isinstance(consumer[0], tuple):
             r = run_upws(args, feeder, consumer, duration)
@@ -226,13 +268,14 @@ def run_all(args):
     py = ["/usr/bin/python3", os.path.join(HERE, "py_consumer.py"), "0"]
     ccxt = ["node", os.path.join(HERE, "ccxt_consumer.js"), "0"]
 
-    def ref(name, rate, argv):
+    def ref(name, rate, argv, tick_us=1000, pt_buf=None):
         # The port is only known once the feeder runs: patch it in.
-        feeder = Feeder(args.feeder, rate, args.duration, args.codes)
+        feeder = Feeder(args.feeder, rate, args.duration, args.codes, tick_us)
+        env = dict(os.environ, BENCH_PT_BUF=str(pt_buf or args.pt_buf))
         try:
             argv = list(argv)
             argv[-1] = str(feeder.port)
-            r = run_reference(name, argv, feeder, args.duration, cwd=HERE)
+            r = run_reference(name, argv, feeder, args.duration, cwd=HERE, env=env)
         finally:
             feeder.stop()
         r["rate_in"] = rate
@@ -240,6 +283,8 @@ def run_all(args):
 
     print("-- saturated (feeder as fast as the socket allows), %d s each" % args.duration, flush=True)
     ref("floor (lws count)", 0, floor)
+    if args.pt_buf != 4096:
+        ref("floor, lws default 4 KiB reads", 0, floor, pt_buf=4096)
     if python_available():
         ref("python websockets+json", 0, py)
     else:
@@ -251,7 +296,7 @@ def run_all(args):
     for n in (1, 10, 50):
         R["upws sat %d" % n] = scenario(args, "upws sat %d" % n, 0, counters(n, "lossless"))
     R["upws sat 10 + slow"] = scenario(args, "upws sat 10 + slow", 0, counters(10, "lossless", 100))
-    print("-- fixed rate %d msgs/s, %d s each" % (args.rate, args.duration), flush=True)
+    print("-- fixed rate %d msgs/s in 1 ms ticks, %d s each" % (args.rate, args.duration), flush=True)
     ref("floor @rate", args.rate, floor)
     if python_available():
         ref("python @rate", args.rate, py)
@@ -260,6 +305,10 @@ def run_all(args):
     for n in (1, 10, 50):
         R["upws @rate %d" % n] = scenario(args, "upws @rate %d" % n, args.rate, counters(n))
     R["upws @rate 10 + slow"] = scenario(args, "upws @rate 10 + slow", args.rate, counters(10, "default", 100))
+    print("-- fixed rate %d msgs/s, every frame on its own (evenly paced)" % args.rate, flush=True)
+    ref("floor @rate even", args.rate, floor, tick_us=0)
+    for n in (1, 10):
+        R["upws @rate %d even" % n] = scenario(args, "upws @rate %d even" % n, args.rate, counters(n), tick_us=0)
     return R
 
 
@@ -317,6 +366,17 @@ def markdown(R, rows, rate):
     return "\n".join(out)
 
 
+def host_pt_buf():
+    """The lws service buffer upws reads with (host/host.c), so the floor
+    client reads the same way; lws's default is 4096."""
+    try:
+        with open(os.path.join(HERE, "..", "..", "host", "host.c")) as f:
+            m = re.search(r"pt_serv_buf_size\s*=\s*(\d+)", f.read())
+        return int(m.group(1)) if m else 4096
+    except OSError:
+        return 4096
+
+
 def machine():
     model = ""
     try:
@@ -338,12 +398,21 @@ def main():
     ap.add_argument("--rate", type=int, default=10000)
     ap.add_argument("--codes", type=int, default=100)
     ap.add_argument("--json")
+    ap.add_argument("--pt-buf", type=int, default=0,
+                    help="the floor client's lws pt_serv_buf_size; default: what host/host.c sets, else 4096")
+    ap.add_argument("--wake", help="bench_wake: print this machine's wake-up costs first")
+    ap.add_argument("--taskset", help="experiments: run upws pinned to these CPUs (taskset -c)")
     ap.add_argument("--perf", help="with --only: perf record the upws process into this file")
     ap.add_argument("--only", help="run one scenario: floor|sat1|sat10|sat50|rate1|rate10|slow")
     args = ap.parse_args()
     for k in ("upws", "feeder", "lws_count", "plugins"):
         setattr(args, k, os.path.abspath(getattr(args, k)))
+    args.pt_buf = args.pt_buf or host_pt_buf()
     print("upws benchmark — %s — %s" % (time.strftime("%Y-%m-%d %H:%M %Z"), machine()), flush=True)
+    print("floor client reads like upws: lws pt_serv_buf_size %d" % args.pt_buf)
+    if args.wake:
+        print("wake-up CPU cost here (bench_wake): " +
+              subprocess.run([args.wake], capture_output=True, text=True).stdout.strip() + " (µs)", flush=True)
     if args.only:
         return run_one(args)
     R = run_all(args)

@@ -33,5 +33,5 @@ fi
 
 mkdir -p "$HERE/results"
 exec python3 "$HERE/run.py" --upws "$HOST_BUILD/upws" --feeder "$BENCH_BUILD/bench_feeder" \
-    --lws-count "$BENCH_BUILD/bench_lws_count" --plugins "$BENCH_BUILD/plugins" \
+    --lws-count "$BENCH_BUILD/bench_lws_count" --plugins "$BENCH_BUILD/plugins" --wake "$BENCH_BUILD/bench_wake" \
     --json "$HERE/results/$(date +%Y%m%d-%H%M%S).json" "$@"
