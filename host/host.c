@@ -15,6 +15,7 @@
 #include "registry.h"
 #include "router.h"
 #include "util.h"
+#include "verify.h"
 
 #include <libwebsockets.h>
 #include <signal.h>
@@ -26,9 +27,6 @@
 #define PLAN_DEBOUNCE_US 20000     /* coalesce a burst of plugin changes into one request */
 #define SNAPSHOT_TIMEOUT_NS 5000000000LL
 #define STOP_DEADLINE_NS 10000000000LL
-/* Upbit answers a bad request with an error frame within milliseconds and
- * sends no acknowledgement otherwise: silence this long means accepted. */
-#define VERIFY_AFTER_US 1500000
 /* The market list is refreshed this often, retried sooner after a failure,
  * and the first request waits for it at most this long. */
 #define MARKETS_REFRESH_NS 600000000000LL
@@ -52,10 +50,7 @@ static struct {
     planner plan;
     instance *instances;          /* in start order */
     host_timer *timers;
-    lws_sorted_usec_list_t sul_plan, sul_tick, sul_verify, sul_watch;
-    int verifying;                /* a request with unverified wants is out */
-    int blind_errors;             /* consecutive errors no new want explains */
-    decode_info last_error;       /* the error frame awaiting the close that confirms it */
+    lws_sorted_usec_list_t sul_plan, sul_tick, sul_watch;
     host_counters counters;
     char *last_request;           /* full text of the last request sent */
     int want_list;                /* a LIST_SUBSCRIPTIONS is asked for */
@@ -64,7 +59,6 @@ static struct {
     int markets_pending;          /* the first market list request is out */
     int64_t markets_next_ns;      /* monotonic time of the next refresh */
     int64_t started_ns;           /* monotonic */
-    int64_t last_error_ns;        /* monotonic; 0 = none pending */
     int plan_scheduled;
     int was_up;                   /* the public socket has been up before */
     int64_t down_since_ns;
@@ -88,126 +82,9 @@ static void plan_soon(void)
     lws_sul_schedule(H.lws, 0, &H.sul_plan, plan_cb, PLAN_DEBOUNCE_US);
 }
 
-/* ------------------------------------------------- which want did Upbit reject */
-
-static void verify_cb(lws_sorted_usec_list_t *sul);
-
-/* Wants not yet seen accepted go out with this request: if Upbit answers
- * with an error frame, they are the suspects. */
-static int any_suspended(void)
+static int public_up(void)
 {
-    for (sub *s = registry_first(); s; s = s->next)
-        if (s->suspended)
-            return 1;
-    return 0;
-}
-
-static void mark_in_flight(void)
-{
-    int any = 0;
-    for (sub *s = registry_first(); s; s = s->next) {
-        if (s->suspended || s->verified)
-            continue;
-        s->in_flight = 1;
-        any = 1;
-    }
-    H.verifying = any;
-    if (any || any_suspended())
-        lws_sul_schedule(H.lws, 0, &H.sul_verify, verify_cb, VERIFY_AFTER_US);
-}
-
-/* Holds back every suspect; they come back one request at a time. */
-static size_t suspend_suspects(int all)
-{
-    size_t n = 0;
-    for (sub *s = registry_first(); s; s = s->next) {
-        if (s->suspended || (!all && !s->in_flight))
-            continue;
-        registry_suspend(s);
-        n++;
-    }
-    return n;
-}
-
-/* No error came: what was sent is accepted. Then re-admit one held-back
- * want; the next check comes with the request that carries it (or after
- * the same delay when its streams were already wanted and nothing is sent). */
-static void verify_cb(lws_sorted_usec_list_t *sul)
-{
-    (void)sul;
-    if (!H.pub || conn_get_state(H.pub) != CONN_UP)
-        return;
-    if (H.verifying) {
-        H.verifying = 0;
-        H.blind_errors = 0;
-        for (sub *s = registry_first(); s; s = s->next) {
-            if (s->in_flight)
-                s->verified = 1;
-            s->in_flight = 0;
-        }
-    }
-    for (sub *s = registry_first(); s; s = s->next) {
-        if (!s->suspended)
-            continue;
-        registry_resume(s);
-        if (!s->snapshot_id)
-            router_on_subscribe(s);
-        plan_soon();
-        lws_sul_schedule(H.lws, 0, &H.sul_verify, verify_cb, VERIFY_AFTER_US);
-        return;
-    }
-}
-
-static void reject_want(sub *s, const decode_info *info)
-{
-    char msg[512];
-    snprintf(msg, sizeof msg, "Upbit rejected %s %s%s (%s): %s", s->type_name, s->codes[0].code,
-             s->n_codes > 1 ? " …" : "", info->error_name, info->error_message);
-    log_warn("%s; dropping that subscription of '%s'", msg, s->owner->name);
-    instance_set_error(s->owner, "%s", msg);
-    upws_status *st = inbox_status_new(UPWS_STATUS_UPSTREAM_ERROR, info->error_name, msg);
-    st->sub_id = s->snapshot_id ? s->snapshot_id : s->id;
-    instance_status(s->owner, st);
-    instance_drop_id(s->owner, s->id);
-    registry_remove(s);
-}
-
-/* Upbit follows every error frame with a close. A frame that is not followed
- * by a close is only logged (it rejected nothing); the close decides. */
-static void on_error_frame(const decode_info *info)
-{
-    H.counters.upstream_errors++;
-    H.last_error = *info;
-    H.last_error_ns = util_mono_ns();
-    log_warn("public: Upbit error %s: %s", info->error_name, info->error_message);
-}
-
-/* Upbit names no culprit and closes the socket. One unverified want in the
- * last request: it is the culprit. Several: hold them all back and re-admit
- * them one request at a time, so the next error names exactly one. None:
- * if it happens twice in a row, hold back everything the same way, so a
- * bad want can never cause a reconnect loop. */
-static void on_upstream_error(const decode_info *info)
-{
-    size_t n = 0;
-    sub *only = NULL;
-    for (sub *s = registry_first(); s; s = s->next)
-        if (s->in_flight && !s->suspended)
-            n++, only = s;
-    H.verifying = 0;
-    lws_sul_cancel(&H.sul_verify);
-    if (n == 1) {
-        reject_want(only, info);
-        return;
-    }
-    if (n > 1) {
-        log_warn("Upbit error %s (%s) after a request with %zu new wants; re-admitting them one by one",
-                 info->error_name, info->error_message, suspend_suspects(0));
-        return;
-    }
-    if (++H.blind_errors >= 2)
-        log_warn("Upbit error %s (%s) again with no new want; re-admitting all %zu wants one by one",
-                 info->error_name, info->error_message, suspend_suspects(1));
+    return H.pub && conn_get_state(H.pub) == CONN_UP;
 }
 
 /* Builds the request only when it can go out now, so a change made while
@@ -250,7 +127,7 @@ static void plan_cb(lws_sorted_usec_list_t *sul)
     H.plan.applied_gen = registry_generation();
     free(H.last_request);
     H.last_request = xstrdup(req);
-    mark_in_flight();
+    verify_request_sent();
     log_info("public: sending request #%llu (%zu bytes)", (unsigned long long)H.plan.requests, strlen(req));
     log_debug("public: request %s", req);
     conn_send(H.pub, req);
@@ -302,9 +179,7 @@ static void on_up(conn *c, void *arg)
 static void on_down(conn *c, void *arg)
 {
     (void)arg;
-    if (H.last_error_ns && conn_closed_by_peer(c) && util_mono_ns() - H.last_error_ns < 2000000000LL)
-        on_upstream_error(&H.last_error);
-    H.last_error_ns = 0;
+    verify_socket_closed(conn_closed_by_peer(c));
     H.down_since_ns = util_wall_ns();
     char msg[192];
     snprintf(msg, sizeof msg, "public connection lost: %s", conn_down_reason(c));
@@ -341,7 +216,9 @@ static void on_frame(conn *c, const char *buf, size_t len, void *arg)
     decode_info info;
     decode_kind k = decode_frame(buf, len, util_wall_ns(), route_sink, NULL, &info);
     if (k == DECODE_ERROR) {
-        on_error_frame(&info);
+        H.counters.upstream_errors++;
+        log_warn("public: Upbit error %s: %s", info.error_name, info.error_message);
+        verify_error_frame(&info);
     } else if (k == DECODE_LIST) {
         on_list(&info);
     } else if (k == DECODE_BAD) {
@@ -1018,7 +895,7 @@ static void teardown(void)
         conn_shutdown(H.pub);
     lws_sul_cancel(&H.sul_plan);
     lws_sul_cancel(&H.sul_tick);
-    lws_sul_cancel(&H.sul_verify);
+    verify_shutdown();
     lws_sul_cancel(&H.sul_watch);
     reload_shutdown();
     if (H.lws)
@@ -1060,6 +937,7 @@ int host_run(const char *config_path)
         return 1;
     }
     planner_init(&H.plan);
+    verify_init(H.lws, public_up, plan_soon);
     conn_set_wake(NULL);
     cmdq_set_waker(wake_loop, NULL);
     conn_hooks hooks = {on_up, on_down, on_frame, on_sent};
