@@ -4,6 +4,7 @@
 #include "log.h"
 #include "util.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -58,12 +59,12 @@ void router_forget(instance *inst)
     }
 }
 
-/* Queues one delivery (the inbox takes a new reference). `key` is the
- * stream for "latest" delivery, NULL for lossless. */
-static void deliver(instance *inst, event *ev, int as_snapshot, uint32_t depth, int64_t snapshot_id,
-                    const void *key)
+/* Queues one delivery; the inbox takes over one reference the caller
+ * already holds for it. `key` is the stream for "latest" delivery, NULL
+ * for lossless. */
+static void deliver_ref(instance *inst, event *ev, int as_snapshot, uint32_t depth, int64_t snapshot_id,
+                        const void *key)
 {
-    event_ref(ev);
     inbox_item it = {.kind = ITEM_EVENT, .ev = ev, .as_snapshot = (uint8_t)(as_snapshot != 0),
                      .max_units = (uint16_t)depth, .id = snapshot_id, .key = key};
     int rc, wake_owed = 0;
@@ -76,6 +77,23 @@ static void deliver(instance *inst, event *ev, int as_snapshot, uint32_t depth, 
     stats.deliveries++;
     stats.conflated += rc == INBOX_CONFLATED;
     stats.dropped += rc == INBOX_DROPPED;
+}
+
+static void deliver(instance *inst, event *ev, int as_snapshot, uint32_t depth, int64_t snapshot_id,
+                    const void *key)
+{
+    event_ref(ev);
+    deliver_ref(inst, ev, as_snapshot, depth, snapshot_id, key);
+}
+
+/* The references of all of one event's deliveries in one atomic add: with
+ * many plugins, one contended read-modify-write per delivery (the plugin
+ * threads drop theirs on other cores meanwhile) cost more than the push.
+ * Relaxed, as in event_ref: the caller holds a reference throughout. */
+static void event_ref_n(event *ev, size_t n)
+{
+    if (n)
+        atomic_fetch_add_explicit(&ev->refs, (int)n, memory_order_relaxed);
 }
 
 static const void *delivery_key(const sub *s, const stream *st)
@@ -200,10 +218,14 @@ void router_on_event(event *ev)
         else if (answer_snapshot(s, st->refs[i].code_index, ev) && n_done < 16)
             done[n_done++] = s;
     }
+    size_t n_want = 0;
+    for (size_t k = 0; k < n_accs; k++)
+        n_want += accs[k].want;
+    event_ref_n(ev, n_want);
     in_data_path = 1;
     for (size_t k = 0; k < n_accs; k++)
         if (accs[k].want)
-            deliver(accs[k].owner, ev, 0, accs[k].depth, 0, accs[k].lossless ? NULL : st);
+            deliver_ref(accs[k].owner, ev, 0, accs[k].depth, 0, accs[k].lossless ? NULL : st);
     in_data_path = 0;
     event_unref(ev);
     /* Removing may free `st`, so it happens after the loops. */

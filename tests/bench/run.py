@@ -210,7 +210,7 @@ def fast_plugins(r):
     return [p for n, p in r["plugins"].items() if not n.startswith("slow")]
 
 
-def summarize(name, r):
+def summarize(name, r, quiet=False):
     if "plugins" in r:
         ps = fast_plugins(r)
         r["rate"] = min(p["rate"] for p in ps)
@@ -229,22 +229,37 @@ def summarize(name, r):
     if "p99_ns" in r:
         line += "  p50 %.0f / p99 %.0f / p999 %.0f us  lost %d" % (
             r["p50_ns"] / 1e3, r["p99_ns"] / 1e3, r["p999_ns"] / 1e3, r["sent"] - r["events_min"])
-    print(line, flush=True)
+    if "range" in r and len(set(r["range"])) > 1:
+        line += "  (of %d runs: %.0f..%.0f)" % (r.get("runs", 0), r["range"][0], r["range"][1])
+    if not quiet:
+        print(line, flush=True)
     return r
+
+
+def median_run(name, runs, rate_in):
+    """Of repeated runs, the one with the median figure that matters (msgs/s
+    when saturated, CPU at a fixed rate); the others' range is kept."""
+    for r in runs:
+        r["rate_in"] = rate_in
+        summarize(name, r, quiet=True)
+    key = "rate" if not rate_in else "cpu_pct"
+    runs.sort(key=lambda r: r[key])
+    pick = runs[len(runs) // 2]
+    pick["range"] = [runs[0][key], runs[-1][key]]
+    pick["runs"] = len(runs)
+    return summarize(name, pick)
 
 
 def scenario(args, name, rate, consumer, duration=None, tick_us=1000):
     duration = duration or args.duration
-    feeder = Feeder(args.feeder, rate, duration, args.codes, tick_us)
-    try:
-        if isinstance(consumer, list) and consumer and isinstance(consumer[0], tuple):
-            r = run_upws(args, feeder, consumer, duration)
-        else:
-            r = run_reference(name, consumer, feeder, duration, cwd=HERE)
-    finally:
-        feeder.stop()
-    r["rate_in"] = rate
-    return summarize(name, r)
+    runs = []
+    for _ in range(args.repeat):
+        feeder = Feeder(args.feeder, rate, duration, args.codes, tick_us)
+        try:
+            runs.append(run_upws(args, feeder, consumer, duration))
+        finally:
+            feeder.stop()
+    return median_run(name, runs, rate)
 
 
 def counters(n, delivery="default", slow=0):
@@ -269,17 +284,18 @@ def run_all(args):
     ccxt = ["node", os.path.join(HERE, "ccxt_consumer.js"), "0"]
 
     def ref(name, rate, argv, tick_us=1000, pt_buf=None):
-        # The port is only known once the feeder runs: patch it in.
-        feeder = Feeder(args.feeder, rate, args.duration, args.codes, tick_us)
         env = dict(os.environ, BENCH_PT_BUF=str(pt_buf or args.pt_buf))
-        try:
-            argv = list(argv)
-            argv[-1] = str(feeder.port)
-            r = run_reference(name, argv, feeder, args.duration, cwd=HERE, env=env)
-        finally:
-            feeder.stop()
-        r["rate_in"] = rate
-        R[name] = summarize(name, r)
+        runs = []
+        for _ in range(args.repeat):
+            # The port is only known once the feeder runs: patch it in.
+            feeder = Feeder(args.feeder, rate, args.duration, args.codes, tick_us)
+            try:
+                argv = list(argv)
+                argv[-1] = str(feeder.port)
+                runs.append(run_reference(name, argv, feeder, args.duration, cwd=HERE, env=env))
+            finally:
+                feeder.stop()
+        R[name] = median_run(name, runs, rate)
 
     print("-- saturated (feeder as fast as the socket allows), %d s each" % args.duration, flush=True)
     ref("floor (lws count)", 0, floor)
@@ -353,14 +369,17 @@ def targets(R, rate):
 
 
 def markdown(R, rows, rate):
-    out = ["| consumer | rate in | msgs/s | CPU µs/msg | CPU % | peak RSS MiB | p50 µs | p99 µs | p999 µs | lost |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    out = ["| consumer | rate in | msgs/s | CPU µs/msg | CPU % | peak RSS MiB | p50 µs | p99 µs | p999 µs | lost | spread |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for name, r in R.items():
         lat = ["%.0f" % (r[q] / 1e3) if q in r else "" for q in ("p50_ns", "p99_ns", "p999_ns")]
         lost = str(r["sent"] - r["events_min"]) if "events_min" in r else ""
-        out.append("| %s | %s | %.0f | %.2f | %.1f | %.1f | %s | %s |" % (
+        spread = ""
+        if len(r.get("range", [])) == 2:
+            spread = ("%.0f..%.0f msgs/s" if not r["rate_in"] else "%.1f..%.1f %% CPU") % tuple(r["range"])
+        out.append("| %s | %s | %.0f | %.2f | %.1f | %.1f | %s | %s | %s |" % (
             name, "max" if not r["rate_in"] else "%d/s" % r["rate_in"], r["rate"], r["cpu_us_per_msg"],
-            r["cpu_pct"], r["hwm_kib"] / 1024, " | ".join(lat), lost))
+            r["cpu_pct"], r["hwm_kib"] / 1024, " | ".join(lat), lost, spread))
     out += ["", "| target | wanted | measured | |", "|---|---|---|---|"]
     out += ["| %s | %s | %s | %s |" % row for row in rows]
     return "\n".join(out)
@@ -397,6 +416,7 @@ def main():
     ap.add_argument("--duration", type=int, default=5)
     ap.add_argument("--rate", type=int, default=10000)
     ap.add_argument("--codes", type=int, default=100)
+    ap.add_argument("--repeat", type=int, default=3, help="runs per scenario; the median is reported")
     ap.add_argument("--json")
     ap.add_argument("--pt-buf", type=int, default=0,
                     help="the floor client's lws pt_serv_buf_size; default: what host/host.c sets, else 4096")
@@ -431,6 +451,7 @@ def run_one(args):
              "sat50": (0, counters(50, "lossless")), "rate1": (args.rate, counters(1)),
              "rate10": (args.rate, counters(10)), "slow": (args.rate, counters(10, "default", 100))}
     rate, cs = table[args.only]
+    args.repeat = 1
     scenario(args, args.only, rate, cs)
 
 
