@@ -811,6 +811,7 @@ static int create_context(void)
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
     info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+    info.pt_serv_buf_size = 65536;  /* read up to 64 KiB of frames per service pass */
     H.lws = lws_create_context(&info);
     if (!H.lws)
         return -1;
@@ -881,6 +882,7 @@ static int run_loop(void)
         if (!H.instances && H.stopping)
             break;
         lws_service(H.lws, 0);
+        router_flush();  /* one wake-up per plugin per pass, not per event */
         drain_commands();
     }
     return 0;

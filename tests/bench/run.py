@@ -244,9 +244,17 @@ def median_run(name, runs, rate_in):
         summarize(name, r, quiet=True)
     key = "rate" if not rate_in else "cpu_pct"
     runs.sort(key=lambda r: r[key])
-    pick = runs[len(runs) // 2]
+    pick = dict(runs[len(runs) // 2])
     pick["range"] = [runs[0][key], runs[-1][key]]
     pick["runs"] = len(runs)
+    # Latency is a figure of its own: its median over the runs, not the
+    # latency of the run that had the median rate or CPU.
+    for q in ("p50_ns", "p99_ns", "p999_ns"):
+        if q in pick:
+            pick[q] = sorted(r[q] for r in runs)[len(runs) // 2]
+    if "events_min" in pick:  # "lost": the worst run's
+        pick["events_min"] = pick["sent"] - max(r["sent"] - r["events_min"] for r in runs)
+    pick["all"] = [{k: r.get(k) for k in (key, "p99_ns", "hwm_kib", "cpu_us_per_msg")} for r in runs]
     return summarize(name, pick)
 
 
