@@ -307,6 +307,7 @@ static void instance_gone(instance *inst, const char *how)
     sweep(inst);
     instances_unlink(inst);
     log_info("plugin instance '%s' %s", inst->name, how);
+    router_forget(inst);  /* never leave it on the list of owed wake-ups */
     instance_free(inst);
 }
 
