@@ -50,6 +50,8 @@ void cmd_free(cmd *c)
     for (size_t i = 0; i < c->n_codes; i++)
         free(c->codes[i]);
     free(c->codes);
+    free(c->path);
+    free(c->query);
     free(c->blob);
     free(c);
 }

@@ -22,7 +22,8 @@ typedef enum {
     CMD_TIMER_CANCEL,
     CMD_INIT_DONE,    /* init() returned; id = its return code */
     CMD_STATE_SAVED,  /* save_state() ran before a swap; blob/blob_len (owned) */
-    CMD_STOPPED       /* the instance's thread ran stop() and is about to exit */
+    CMD_STOPPED,      /* the instance's thread ran stop() and is about to exit */
+    CMD_REST          /* rest_private_get: path, query, rest_fn */
 } cmd_kind;
 
 typedef struct cmd {
@@ -39,6 +40,9 @@ typedef struct cmd {
     /* timers */
     uint32_t after_ms, every_ms;
     upws_timer_fn fn;
+    /* signed REST GET */
+    char *path, *query;     /* owned */
+    upws_rest_fn rest_fn;
     /* state hand-off */
     void *blob;             /* owned (malloc'd by the plugin) */
     size_t blob_len;

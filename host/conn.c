@@ -3,6 +3,7 @@
 #include "log.h"
 #include "util.h"
 
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,11 @@
 #define MS_US 1000
 /* After an HTTP 429/418 without Retry-After: 1 s, 2 s, 4 s … capped here. */
 #define REFUSAL_MAX_MS 60000
+/* A socket that stays up this long proves the address and credentials:
+ * only then does the backoff start again from its first step (a server
+ * that accepts and at once closes, as after INVALID_AUTH, must not get a
+ * fast retry each time). */
+#define PROVEN_NS 5000000000LL
 /* While a failure episode lasts, say so at most this often. */
 #define EPISODE_LOG_NS 30000000000LL
 
@@ -40,6 +46,10 @@ struct conn {
     unsigned retries;             /* failures since the last established socket */
     int64_t retry_after_ms;       /* the server asked us to wait this long */
     int refused;                  /* the last failure was an HTTP refusal */
+    int auth_refused;             /* the last failure was a credentials refusal */
+    int stopped;                  /* conn_stop: no reconnects until conn_start */
+    int restart;                  /* conn_start while the stopped socket still closes */
+    int64_t up_since_mono;
     int64_t episode_start, episode_logged;
     uint32_t rnd;
     char down_reason[128];
@@ -206,7 +216,41 @@ static void schedule_retry(conn *c)
 
 void conn_start(conn *c)
 {
-    lws_sul_schedule(c->ctx, 0, &c->sul_connect, conn_connect_cb, 1);
+    if (c->shutting_down)
+        return;
+    if (c->stopped && c->wsi) {
+        c->restart = 1;  /* conn_lost starts it once the old socket is gone */
+        return;
+    }
+    c->stopped = 0;
+    c->retries = 0;
+    if (c->state == CONN_DOWN)
+        lws_sul_schedule(c->ctx, 0, &c->sul_connect, conn_connect_cb, 1);
+}
+
+void conn_stop(conn *c)
+{
+    if (c->stopped)
+        return;
+    c->stopped = 1;
+    c->restart = 0;
+    lws_sul_cancel(&c->sul_connect);
+    if (c->wsi) {
+        snprintf(c->closing_reason, sizeof c->closing_reason, "closed: no longer needed");
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    } else {
+        set_state(c, CONN_DOWN);
+    }
+}
+
+int conn_stopped(const conn *c) { return c->stopped; }
+int conn_auth_refused(const conn *c) { return c->auth_refused; }
+
+void conn_auth_failed(conn *c, const char *why)
+{
+    c->refused = 1;
+    c->auth_refused = 1;
+    snprintf(c->closing_reason, sizeof c->closing_reason, "%s", why);
 }
 
 int conn_send(conn *c, char *text)
@@ -280,10 +324,19 @@ static void conn_lost(conn *c, const char *why)
     drop_io(c);
     set_state(c, CONN_DOWN);
     snprintf(c->down_reason, sizeof c->down_reason, "%s", why ? why : "closed");
+    if (was_up && !c->auth_refused && util_mono_ns() - c->up_since_mono >= PROVEN_NS)
+        c->retries = 0;
     if (was_up)
         c->hooks.on_down(c, c->arg);
+    else if (c->hooks.on_fail && !c->stopped)
+        c->hooks.on_fail(c, c->arg);
     if (c->shutting_down)
         return;
+    if (c->stopped) {
+        if (c->restart)
+            conn_start(c);
+        return;
+    }
     c->stats.reconnects += (uint64_t)was_up;
     log_failure(c, was_up);
     schedule_retry(c);
@@ -309,10 +362,15 @@ static const char *close_reason(conn *c)
 static void note_refusal(conn *c, struct lws *wsi)
 {
     int status = (int)lws_http_client_http_response(wsi);
-    c->refused = status == 429 || status == 418 || status == 503;
+    c->auth_refused = status == 401 || status == 403;
+    c->refused = status == 429 || status == 418 || status == 503 || c->auth_refused;
     if (!c->refused)
         return;
     c->stats.refusals++;
+    if (c->auth_refused) {
+        snprintf(c->down_reason, sizeof c->down_reason, "credentials refused with HTTP %d", status);
+        return;
+    }
     char ra[32];
     if (lws_hdr_copy(wsi, ra, sizeof ra, WSI_TOKEN_HTTP_RETRY_AFTER) > 0 && atoi(ra) > 0)
         c->retry_after_ms = (int64_t)atoi(ra) * 1000;
@@ -366,6 +424,24 @@ static int on_writeable(conn *c, struct lws *wsi)
     return 0;
 }
 
+/* A fresh token per attempt (its nonce must never repeat); the buffer is
+ * wiped so the credential does not linger on the stack. */
+static int append_authorization(conn *c, struct lws *wsi, void *in, size_t len)
+{
+    if (!c->opt.authorize)
+        return 0;
+    char value[2200];
+    int rc = 0;
+    if (c->opt.authorize(c->arg, value, sizeof value) == 0) {
+        unsigned char **p = in, *end = *p + len;
+        if (lws_add_http_header_by_name(wsi, (const unsigned char *)"authorization:", (const unsigned char *)value,
+                                        (int)strlen(value), p, end))
+            rc = -1;
+    }
+    OPENSSL_cleanse(value, sizeof value);
+    return rc;
+}
+
 int conn_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
     (void)user;
@@ -382,8 +458,10 @@ int conn_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         if (c->episode_start)
             log_info("%s: connected after %u failed attempt(s) over %.1f s", c->name, c->retries,
                      (double)(util_mono_ns() - c->episode_start) / 1e9);
-        c->retries = 0;
+        /* retries restart only once the socket proves itself (conn_lost) */
         c->refused = 0;
+        c->auth_refused = 0;
+        c->up_since_mono = util_mono_ns();
         c->episode_start = 0;
         c->closing_reason[0] = 0;
         c->peer_closed = 0;
@@ -392,6 +470,8 @@ int conn_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         log_info("%s: connected to %s://%s:%d%s", c->name, c->tls ? "wss" : "ws", c->host, c->port, c->path);
         c->hooks.on_up(c, c->arg);
         return 0;
+    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+        return append_authorization(c, wsi, in, len);
     case LWS_CALLBACK_CLIENT_RECEIVE:
         on_receive(c, wsi, in, len);
         return 0;
@@ -408,8 +488,9 @@ int conn_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         return 0;
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
         c->peer_closed = 1;
-        snprintf(c->closing_reason, sizeof c->closing_reason, "closed by the exchange (code %d)",
-                 len >= 2 ? ((const unsigned char *)in)[0] << 8 | ((const unsigned char *)in)[1] : 0);
+        if (!c->auth_refused)
+            snprintf(c->closing_reason, sizeof c->closing_reason, "closed by the exchange (code %d)",
+                     len >= 2 ? ((const unsigned char *)in)[0] << 8 | ((const unsigned char *)in)[1] : 0);
         return 0;
     case LWS_CALLBACK_CLIENT_CLOSED:
         conn_lost(c, close_reason(c));

@@ -25,6 +25,9 @@ typedef struct conn_hooks {
     void (*on_frame)(conn *c, const char *buf, size_t len, void *arg);
     /* The request in flight was written; another may be queued. */
     void (*on_sent)(conn *c, void *arg);
+    /* Optional: an attempt failed before the socket came up (reason in
+     * conn_down_reason; conn_auth_refused tells an auth refusal). */
+    void (*on_fail)(conn *c, void *arg);
 } conn_hooks;
 
 typedef enum { CONN_DOWN, CONN_CONNECTING, CONN_UP } conn_state;
@@ -34,6 +37,10 @@ typedef struct conn_options {
     unsigned stall_timeout_s;   /* no pong and no data this long = dead */
     unsigned backoff_max_ms;    /* reconnect delay cap after ordinary failures */
     struct lws_vhost *vhost;    /* the client vhost (NULL = the context's first) */
+    /* Optional: writes the Authorization header value ("Bearer <jwt>") for
+     * one connect attempt; returns 0, or -1 to send none. The text is a
+     * credential: it is never logged. */
+    int (*authorize)(void *arg, char *out, size_t outlen);
 } conn_options;
 
 typedef struct conn_stats {
@@ -61,6 +68,16 @@ int conn_closed_by_peer(const conn *c);
 ratelimit *conn_ratelimit(conn *c);
 /* No more reconnects (shutdown). The socket closes with the context. */
 void conn_shutdown(conn *c);
+/* Closes the socket on purpose and stops reconnecting until conn_start()
+ * (the private socket when no plugin wants private data). on_down runs if
+ * it was up. */
+void conn_stop(conn *c);
+int conn_stopped(const conn *c);
+/* The exchange refused our credentials (HTTP 401/403 on the upgrade, or an
+ * INVALID_AUTH frame, reported with conn_auth_failed): retries back off
+ * as after a refusal, 1 s doubling to 60 s, until a socket stays up. */
+void conn_auth_failed(conn *c, const char *why);
+int conn_auth_refused(const conn *c);
 void conn_free(conn *c);
 
 /* The lws protocol callback for upstream sockets; EVENT_WAIT_CANCELLED is

@@ -12,6 +12,7 @@
 #include "rest.h"
 #include "log.h"
 #include "planner.h"
+#include "private.h"
 #include "registry.h"
 #include "router.h"
 #include "util.h"
@@ -76,6 +77,7 @@ static void plan_cb(lws_sorted_usec_list_t *sul);
 
 static void plan_soon(void)
 {
+    private_plan_soon();
     if (H.plan_scheduled || H.stopping)
         return;
     H.plan_scheduled = 1;
@@ -138,7 +140,7 @@ static void plan_cb(lws_sorted_usec_list_t *sul)
 static int instance_on_conn(instance *inst)
 {
     for (sub *s = registry_first(); s; s = s->next)
-        if (s->owner == inst)
+        if (s->owner == inst && !streams_type_is_private(s->type_name))
             return 1;
     return 0;
 }
@@ -210,11 +212,35 @@ static void on_list(const decode_info *info)
     log_info("public: Upbit reports its subscriptions (%zu bytes)", info->list_len);
 }
 
+static void count_bad_frame(conn *c, const decode_info *info)
+{
+    H.counters.bad_frames++;
+    if (H.counters.bad_frames <= 10 || H.counters.bad_frames % 1000 == 0)
+        log_warn("%s: malformed frame skipped (%s; %llu so far)", conn_name(c),
+                 info->why ? info->why : "?", (unsigned long long)H.counters.bad_frames);
+}
+
+static void on_private_frame(conn *c, decode_kind k, const decode_info *info)
+{
+    if (k == DECODE_ERROR) {
+        H.counters.upstream_errors++;
+        private_on_error(info->error_name, info->error_message);
+    } else if (k == DECODE_DATA) {
+        private_on_data();
+    } else if (k == DECODE_BAD) {
+        count_bad_frame(c, info);
+    }
+}
+
 static void on_frame(conn *c, const char *buf, size_t len, void *arg)
 {
     (void)arg;
     decode_info info;
     decode_kind k = decode_frame(buf, len, util_wall_ns(), route_sink, NULL, &info);
+    if (c != H.pub) {
+        on_private_frame(c, k, &info);
+        return;
+    }
     if (k == DECODE_ERROR) {
         H.counters.upstream_errors++;
         log_warn("public: Upbit error %s: %s", info.error_name, info.error_message);
@@ -222,10 +248,7 @@ static void on_frame(conn *c, const char *buf, size_t len, void *arg)
     } else if (k == DECODE_LIST) {
         on_list(&info);
     } else if (k == DECODE_BAD) {
-        H.counters.bad_frames++;
-        if (H.counters.bad_frames <= 10 || H.counters.bad_frames % 1000 == 0)
-            log_warn("%s: malformed frame skipped (%s; %llu so far)", conn_name(c),
-                     info.why ? info.why : "?", (unsigned long long)H.counters.bad_frames);
+        count_bad_frame(c, &info);
     }
 }
 
@@ -307,7 +330,8 @@ static void instance_gone(instance *inst, const char *how)
     sweep(inst);
     instances_unlink(inst);
     log_info("plugin instance '%s' %s", inst->name, how);
-    router_forget(inst);  /* never leave it on the list of owed wake-ups */
+    router_forget(inst);
+    private_forget(inst);  /* never leave it on the list of owed wake-ups */
     instance_free(inst);
 }
 
@@ -455,13 +479,19 @@ static void tell_unknown(sub *s, const char *code)
     instance_status(s->owner, st);
 }
 
+/* "*" is the every-market stream of a private want, not a code. */
+static int code_unlisted(const char *code)
+{
+    return strcmp(code, "*") != 0 && markets_known(code) == 0;
+}
+
 /* Keeps the listed codes of a want; tells the plugin about the others.
  * Returns how many codes remain (compacted in place). */
 static size_t filter_codes(sub *probe, char **codes, size_t n)
 {
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        if (markets_known(codes[i]) == 0) {
+        if (code_unlisted(codes[i])) {
             tell_unknown(probe, codes[i]);
             free(codes[i]);
             continue;
@@ -481,13 +511,13 @@ static void recheck_subs(void)
         sub *next = s->next;
         size_t unknown = 0;
         for (size_t i = 0; i < s->n_codes; i++)
-            unknown += markets_known(s->codes[i].code) == 0;
+            unknown += code_unlisted(s->codes[i].code);
         if (unknown) {
             char **codes = xcalloc(s->n_codes, sizeof *codes);
             uint8_t *got = xcalloc(s->n_codes, 1);
             size_t k = 0;
             for (size_t i = 0; i < s->n_codes; i++) {
-                if (markets_known(s->codes[i].code) == 0) {
+                if (code_unlisted(s->codes[i].code)) {
                     tell_unknown(s, s->codes[i].code);
                     continue;
                 }
@@ -512,9 +542,9 @@ static void recheck_subs(void)
     }
 }
 
-static void markets_done(int status, const char *body, size_t len, void *arg)
+static void markets_done(int status, const char *body, size_t len, const char *remaining, void *arg)
 {
-    (void)arg;
+    (void)arg, (void)remaining;
     H.markets_pending = 0;
     int n = status == 200 ? markets_load(body, len) : -1;
     if (n < 0) {
@@ -531,7 +561,7 @@ static void markets_done(int status, const char *body, size_t len, void *arg)
 static void markets_fetch(void)
 {
     H.markets_next_ns = util_mono_ns() + MARKETS_RETRY_NS;  /* until it answers */
-    if (!H.cfg.rest_url || rest_get(H.lws, H.upstream, H.cfg.rest_url, "/v1/market/all", markets_done, NULL) != 0) {
+    if (!H.cfg.rest_url || rest_get(H.lws, H.upstream, H.cfg.rest_url, "/v1/market/all", NULL, markets_done, NULL) != 0) {
         H.markets_pending = 0;
         log_warn("market list: cannot request it from %s", H.cfg.rest_url ? H.cfg.rest_url : "(no rest_url)");
     }
@@ -559,6 +589,8 @@ static void apply_subscribe(cmd *c, int snapshot)
                           c->delivery, snapshot ? c->id : 0);
     if (!snapshot) {
         router_on_subscribe(s);
+        if (streams_type_is_private(s->type_name))
+            private_on_subscribe(c->inst);
         plan_soon();
         return;
     }
@@ -623,6 +655,12 @@ static void apply(cmd *c)
     case CMD_STATE_SAVED:
         swap_start(c->inst, c->blob, c->blob_len);
         c->blob = NULL;  /* ownership moved */
+        break;
+    case CMD_REST:
+        if (accepts_commands(c->inst))
+            private_rest_get(c->inst, c->id, c->path, c->query, c->rest_fn);
+        else
+            instance_drop_id(c->inst, c->id);
         break;
     case CMD_STOPPED:
         if (c->inst->replaced_by)
@@ -862,6 +900,7 @@ static int run_loop(void)
             H.stopping = 1;
             H.stop_deadline = util_mono_ns() + STOP_DEADLINE_NS;
             conn_shutdown(H.pub);  /* a socket lost now is not retried */
+            private_shutdown();
         }
         if (sig_reload && !H.stopping) {
             sig_reload = 0;
@@ -896,6 +935,7 @@ static void teardown(void)
         free(t);
     if (H.pub)
         conn_shutdown(H.pub);
+    private_shutdown();
     lws_sul_cancel(&H.sul_plan);
     lws_sul_cancel(&H.sul_tick);
     verify_shutdown();
@@ -905,6 +945,7 @@ static void teardown(void)
         lws_context_destroy(H.lws);
     H.lws = NULL;
     conn_free(H.pub);
+    private_free();
     cmd *c = cmdq_drain();
     while (c) {
         cmd *next = c->next;
@@ -939,21 +980,26 @@ int host_run(const char *config_path)
         config_free(&H.cfg);
         return 1;
     }
-    planner_init(&H.plan);
+    planner_init(&H.plan, 0);
     verify_init(H.lws, public_up, plan_soon);
     conn_set_wake(NULL);
     cmdq_set_waker(wake_loop, NULL);
-    conn_hooks hooks = {on_up, on_down, on_frame, on_sent};
+    conn_hooks hooks = {on_up, on_down, on_frame, on_sent, NULL};
     conn_options opt = {(unsigned)H.cfg.ping_interval, (unsigned)H.cfg.stall_timeout,
-                        (unsigned)H.cfg.reconnect_max_ms, H.upstream};
+                        (unsigned)H.cfg.reconnect_max_ms, H.upstream, NULL};
     H.pub = conn_new(H.lws, "public", H.cfg.public_url, &opt, &hooks, NULL, err, sizeof err);
     if (!H.pub) {
         log_error("%s: upbit.public_url: %s", H.cfg.path, err);
         teardown();
         return 2;
     }
-    log_info("upws %s starting: public %s, %zu plugin instance(s)", UPWS_VERSION, H.cfg.public_url,
-             H.cfg.n_plugins);
+    if (private_init(H.lws, H.upstream, &H.cfg, on_frame, err, sizeof err) != 0) {
+        log_error("%s: upbit.private_url: %s", H.cfg.path, err);
+        teardown();
+        return 2;
+    }
+    log_info("upws %s starting: public %s, private %s, %zu plugin instance(s)", UPWS_VERSION, H.cfg.public_url,
+             private_conn() ? "on demand (API keys configured)" : "off (no API keys)", H.cfg.n_plugins);
     for (size_t i = 0; i < H.cfg.n_plugins; i++)
         start_instance(&H.cfg, i);
     if (H.cfg.reload_watch && reload_init() == 0)

@@ -26,8 +26,10 @@ void inbox_item_release(inbox_item *it)
 {
     event_unref(it->ev);
     free(it->status);
+    free(it->reply);
     it->ev = NULL;
     it->status = NULL;
+    it->reply = NULL;
 }
 
 static size_t ring_slot(const inbox *q, size_t i) { return (q->head + i) & (q->size - 1); }
@@ -177,7 +179,8 @@ static void append(inbox *q, const inbox_item *it)
 static int same_stream(const event *a, const event *b)
 {
     return a == b || (a->pub.type == b->pub.type && a->level == b->level &&
-                      strcmp(a->pub.code, b->pub.code) == 0 && strcmp(a->pub.type_name, b->pub.type_name) == 0);
+                      strcmp(a->pub.code, b->pub.code) == 0 &&
+                      strcmp(a->pub.type_name, b->pub.type_name) == 0);
 }
 
 /* "latest": replaces the queued event of the same stream, if any; returns

@@ -28,7 +28,8 @@
 #include <stdint.h>
 #include "event.h"
 
-typedef enum { ITEM_EVENT, ITEM_STATUS, ITEM_TIMER, ITEM_SAVE, ITEM_STOP } item_kind;  /* ITEM_SAVE: hot reload state hand-off */
+/* ITEM_SAVE: hot reload state hand-off; ITEM_REST: a signed REST call's answer */
+typedef enum { ITEM_EVENT, ITEM_STATUS, ITEM_TIMER, ITEM_SAVE, ITEM_STOP, ITEM_REST } item_kind;
 
 typedef struct inbox_item {
     item_kind kind;
@@ -39,6 +40,8 @@ typedef struct inbox_item {
     int64_t id;               /* snapshot id (event) or timer id */
     upws_timer_fn fn;         /* ITEM_TIMER */
     upws_status *status;      /* ITEM_STATUS: owned (malloc'd, strings inside) */
+    upws_rest_reply *reply;   /* ITEM_REST: owned (malloc'd, body inside) */
+    upws_rest_fn rest_fn;     /* ITEM_REST */
     const void *key;          /* ITEM_EVENT: the stream, for "latest" delivery; NULL = lossless */
 } inbox_item;
 

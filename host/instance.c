@@ -16,6 +16,7 @@
 #define INBOX_CAPACITY 16384
 
 static atomic_llong next_id = 1;
+static atomic_int private_on;    /* API keys are configured */
 
 const double instance_cb_bounds[INSTANCE_CB_BUCKETS] = {1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1, 10};
 
@@ -147,17 +148,49 @@ static int valid_code(const char *c)
     return strspn(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") == n;
 }
 
-static int check_want(instance *inst, const upws_want *w)
+static int check_codes(instance *inst, const upws_want *w)
+{
+    for (size_t i = 0; i < w->n_codes; i++) {
+        if (!valid_code(w->codes[i])) {
+            api_log(&inst->ctx, UPWS_LOG_ERROR, "subscribe %s: bad market code '%s' "
+                    "(upper-case QUOTE-BASE, no suffix)", w->type, w->codes[i] ? w->codes[i] : "(null)");
+            return UPWS_EINVAL;
+        }
+    }
+    return UPWS_OK;
+}
+
+/* myOrder: every market (no codes) or chosen ones; myAsset: never codes
+ * (Upbit answers WRONG_FORMAT). Both only with keys, and realtime only. */
+static int check_private_want(instance *inst, const upws_want *w, upws_type t, int snapshot)
+{
+    if (!atomic_load(&private_on)) {
+        api_log(&inst->ctx, UPWS_LOG_WARN, "subscribe: private type '%s' needs API keys "
+                "(upbit.access_key / upbit.secret_key)", w->type);
+        return UPWS_ENOTSUP;
+    }
+    if (snapshot) {
+        api_log(&inst->ctx, UPWS_LOG_ERROR, "snapshot: '%s' is realtime only (Upbit sends no snapshot); "
+                "ask the REST API instead", w->type);
+        return UPWS_ENOTSUP;
+    }
+    if (w->n_codes > 4096 || (w->n_codes && !w->codes) || (t == UPWS_TYPE_MYASSET && w->n_codes)) {
+        api_log(&inst->ctx, UPWS_LOG_ERROR, "subscribe %s: %s", w->type,
+                t == UPWS_TYPE_MYASSET ? "takes no codes" : "needs 0 (every market) to 4096 codes");
+        return UPWS_EINVAL;
+    }
+    return check_codes(inst, w);
+}
+
+static int check_want(instance *inst, const upws_want *w, int snapshot)
 {
     if (!w || w->struct_size < offsetof(upws_want, delivery) + sizeof w->delivery || !w->type) {
         api_log(&inst->ctx, UPWS_LOG_ERROR, "subscribe: want is NULL or struct_size too small");
         return UPWS_EINVAL;
     }
     upws_type t = decode_type(w->type);
-    if (t == UPWS_TYPE_MYORDER || t == UPWS_TYPE_MYASSET) {
-        api_log(&inst->ctx, UPWS_LOG_WARN, "subscribe: private type '%s' is not available", w->type);
-        return UPWS_ENOTSUP;
-    }
+    if (t == UPWS_TYPE_MYORDER || t == UPWS_TYPE_MYASSET)
+        return check_private_want(inst, w, t, snapshot);
     if (t == UPWS_TYPE_UNKNOWN) {
         api_log(&inst->ctx, UPWS_LOG_ERROR, "subscribe: unknown type '%s'", w->type);
         return UPWS_EINVAL;
@@ -166,13 +199,8 @@ static int check_want(instance *inst, const upws_want *w)
         api_log(&inst->ctx, UPWS_LOG_ERROR, "subscribe %s: needs 1..4096 codes", w->type);
         return UPWS_EINVAL;
     }
-    for (size_t i = 0; i < w->n_codes; i++) {
-        if (!valid_code(w->codes[i])) {
-            api_log(&inst->ctx, UPWS_LOG_ERROR, "subscribe %s: bad market code '%s' "
-                    "(upper-case QUOTE-BASE, no suffix)", w->type, w->codes[i] ? w->codes[i] : "(null)");
-            return UPWS_EINVAL;
-        }
-    }
+    if (check_codes(inst, w) != UPWS_OK)
+        return UPWS_EINVAL;
     if (w->depth && w->depth != 1 && w->depth != 5 && w->depth != 15 && w->depth != 30) {
         api_log(&inst->ctx, UPWS_LOG_ERROR, "subscribe %s: depth must be 1, 5, 15 or 30", w->type);
         return UPWS_EINVAL;
@@ -191,10 +219,11 @@ static cmd *cmd_from_want(cmd_kind kind, instance *inst, int64_t id, const upws_
     c->inst = inst;
     c->id = id;
     snprintf(c->type_name, sizeof c->type_name, "%s", w->type);
-    c->codes = xcalloc(w->n_codes, sizeof *c->codes);
-    c->n_codes = w->n_codes;
-    for (size_t i = 0; i < w->n_codes; i++)
-        c->codes[i] = xstrdup(w->codes[i]);
+    /* A private want without codes is the stream of every market: "*". */
+    c->n_codes = w->n_codes ? w->n_codes : 1;
+    c->codes = xcalloc(c->n_codes, sizeof *c->codes);
+    for (size_t i = 0; i < c->n_codes; i++)
+        c->codes[i] = xstrdup(w->n_codes ? w->codes[i] : "*");
     c->depth = w->depth;
     c->level = w->level;
     c->delivery = w->delivery;
@@ -206,7 +235,7 @@ static int64_t want_call(upws_ctx *ctx, const upws_want *w, cmd_kind kind)
     if (!ctx)
         return UPWS_EINVAL;
     instance *inst = ctx->inst;
-    int rc = check_want(inst, w);
+    int rc = check_want(inst, w, kind == CMD_SNAPSHOT);
     if (rc != UPWS_OK)
         return rc;
     int64_t id = proxy_new_id(inst);
@@ -360,7 +389,74 @@ static int api_config_list(upws_ctx *ctx, const char *key, const char *const **i
 static int api_private_available(upws_ctx *ctx)
 {
     (void)ctx;
-    return 0;  /* private streams are not served by this host version */
+    return atomic_load(&private_on);
+}
+
+void instance_set_private_available(int on) { atomic_store(&private_on, on != 0); }
+
+/* Exactly what Upbit's query_hash covers is sent, so the text must need no
+ * percent-encoding: letters, digits and the few punctuation marks its
+ * parameters use ("states[]=wait&states[]=watch", "markets=KRW-BTC,KRW-ETH"). */
+static int rest_text_ok(const char *s, const char *extra)
+{
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || strchr(extra, *s)))
+            return 0;
+    return 1;
+}
+
+static int64_t api_rest_private_get(upws_ctx *ctx, const char *path, const char *query, upws_rest_fn fn)
+{
+    if (!ctx || !fn || !path)
+        return UPWS_EINVAL;
+    instance *inst = ctx->inst;
+    if (!atomic_load(&private_on))
+        return UPWS_ENOTSUP;
+    if (strncmp(path, "/v1/", 4) != 0 || strlen(path) > 256 || !rest_text_ok(path, "/_-.") ||
+        (query && (strlen(query) > 2048 || !rest_text_ok(query, "=&[]_-.,:")))) {
+        api_log(ctx, UPWS_LOG_ERROR, "rest_private_get: path must be /v1/… and path and query must need "
+                "no percent-encoding");
+        return UPWS_EINVAL;
+    }
+    int64_t id = proxy_new_id(inst);
+    if (id < 0)
+        return id;
+    cmd *c = xcalloc(1, sizeof *c);
+    c->kind = CMD_REST;
+    c->inst = inst;
+    c->id = id;
+    c->path = xstrdup(path);
+    c->query = query && *query ? xstrdup(query) : NULL;
+    c->rest_fn = fn;
+    cmdq_push(c);
+    return id;
+}
+
+/* One allocation the inbox frees as a whole: `pub` comes first. */
+typedef struct rest_answer {
+    upws_rest_reply pub;
+    char remaining[96];
+    char body[];
+} rest_answer;
+
+void instance_rest_reply(instance *inst, int64_t id, upws_rest_fn fn, int status, const char *body, size_t len,
+                         const char *remaining)
+{
+    if (!body)
+        len = 0;
+    rest_answer *a = xcalloc(1, sizeof *a + len + 1);
+    if (len)
+        memcpy(a->body, body, len);
+    a->pub = (upws_rest_reply){.struct_size = sizeof a->pub, .request_id = id, .http_status = status,
+                               .body = a->body, .body_len = len, .remaining_sec = -1};
+    if (remaining) {
+        snprintf(a->remaining, sizeof a->remaining, "%s", remaining);
+        a->pub.remaining_req = a->remaining;
+        const char *sec = strstr(a->remaining, "sec=");
+        a->pub.remaining_sec = sec ? atoi(sec + 4) : -1;
+    }
+    inbox_item it = {.kind = ITEM_REST, .id = id, .reply = &a->pub, .rest_fn = fn};
+    inbox_push(&inst->in, &it);
 }
 
 static const char *api_instance_name(upws_ctx *ctx) { return ctx ? ctx->inst->name : NULL; }
@@ -398,6 +494,7 @@ static const upws_host_api host_api = {
     .private_available = api_private_available,
     .instance_name = api_instance_name,
     .strerror = api_strerror,
+    .rest_private_get = api_rest_private_get,
 };
 
 const upws_host_api *instance_api(void) { return &host_api; }
@@ -473,6 +570,12 @@ static int run_item(instance *inst, inbox_item *it)
         if (it->oneshot)
             instance_drop_id(inst, it->id);
         break;
+    case ITEM_REST:
+        if (!instance_has_id(inst, it->id))
+            break;
+        instance_drop_id(inst, it->id);
+        it->rest_fn(inst->self, it->reply);
+        break;
     case ITEM_SAVE:
         save_state(inst);
         break;
@@ -497,6 +600,7 @@ static void *instance_thread(void *arg)
         int more = run_item(inst, &it);
         event_unref(it.ev);
         free(it.status);
+        free(it.reply);
         if (!more)
             break;
     }

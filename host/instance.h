@@ -99,6 +99,11 @@ int instance_has_id(instance *inst, int64_t id);
 void instance_drop_id(instance *inst, int64_t id);
 
 const upws_host_api *instance_api(void);
+/* Whether API keys are configured (what private_available() answers). Thread: any. */
+void instance_set_private_available(int on);
+/* Thread: loop. Queues the answer to a rest_private_get call (copies everything). */
+void instance_rest_reply(instance *inst, int64_t id, upws_rest_fn fn, int status, const char *body, size_t len,
+                         const char *remaining);
 /* Records a line as the instance's last error (thread: any). */
 void instance_set_error(instance *inst, const char *fmt, ...) UPWS_PRINTF(2, 3);
 

@@ -18,9 +18,10 @@ typedef struct plan_item {
 } plan_item;
 
 
-void planner_init(planner *p)
+void planner_init(planner *p, int private_conn)
 {
     memset(p, 0, sizeof *p);
+    p->private_conn = private_conn;
     snprintf(p->ticket, sizeof p->ticket, "upws-%ld", (long)getpid());
 }
 
@@ -41,6 +42,7 @@ typedef struct collect {
     size_t n, cap;
     int with_snapshots;
     int unsent_snapshots;
+    int private_conn;
 } collect;
 
 /* Orderbook depth is per code on the wire (`CODE.N`): the deepest wish wins
@@ -73,6 +75,8 @@ static int stream_wants_snapshot(const stream *st, int *unsent)
 static void collect_stream(stream *st, void *arg)
 {
     collect *c = arg;
+    if (streams_is_private(st) != c->private_conn)
+        return;
     int live = st->n_live > 0;
     if (!live && !(c->with_snapshots && stream_wants_snapshot(st, &c->unsent_snapshots)))
         return;
@@ -102,9 +106,25 @@ static int same_group(const plan_item *a, const plan_item *b)
            strcmp(a->type_name, b->type_name) == 0;
 }
 
+/* myOrder for every market is the object without codes (the "*" stream),
+ * and it covers any chosen codes; myAsset never takes codes. */
+static int render_private(strbuf *b, const plan_item *it, size_t n)
+{
+    int asset = strcmp(it->type_name, "myAsset") == 0;
+    int all = asset;
+    for (size_t i = 0; i < n && !all; i++)
+        all = strcmp(it[i].code, "*") == 0;
+    if (!all)
+        return 0;
+    strbuf_printf(b, ",{\"type\":\"%s\"}", it->type_name);
+    return 1;
+}
+
 /* Renders items [from, to) — one group — as one data-type object. */
 static void render_group(strbuf *b, const plan_item *it, size_t n)
 {
+    if (streams_type_is_private(it->type_name) && render_private(b, it, n))
+        return;
     int is_book = strcmp(it->type_name, "orderbook") == 0;
     strbuf_printf(b, ",{\"type\":\"%s\",\"codes\":[", it->type_name);
     for (size_t i = 0; i < n; i++) {
@@ -134,10 +154,11 @@ static void render_items(strbuf *b, plan_item *items, size_t n, int snapshot_onl
     }
 }
 
-static void collect_all(collect *c, int with_snapshots)
+static void collect_all(collect *c, int with_snapshots, int private_conn)
 {
     memset(c, 0, sizeof *c);
     c->with_snapshots = with_snapshots;
+    c->private_conn = private_conn;
     streams_foreach(collect_stream, c);
     if (c->n)
         qsort(c->items, c->n, sizeof *c->items, item_cmp);
@@ -145,8 +166,21 @@ static void collect_all(collect *c, int with_snapshots)
 
 char *planner_render_live(void)
 {
+    return planner_render_live_for(0);
+}
+
+int planner_wanted(int private_conn)
+{
     collect c;
-    collect_all(&c, 0);
+    collect_all(&c, 0, private_conn);
+    free(c.items);
+    return c.n > 0;
+}
+
+char *planner_render_live_for(int private_conn)
+{
+    collect c;
+    collect_all(&c, 0, private_conn);
     strbuf live = {0};
     strbuf_printf(&live, "%s", "");
     render_items(&live, c.items, c.n, 0);
@@ -164,10 +198,15 @@ static void mark_snapshots_sent(void)
 char *planner_next(planner *p)
 {
     collect c;
-    collect_all(&c, 1);
+    collect_all(&c, 1, p->private_conn);
     strbuf live = {0};
     strbuf_printf(&live, "%s", "");
     render_items(&live, c.items, c.n, 0);
+    if (p->private_conn && live.len == 0) {
+        free(live.s);
+        free(c.items);
+        return NULL;
+    }
     int changed = !p->held || strcmp(p->held, live.s) != 0;
     int has_snapshots = c.n && c.items[c.n - 1].snapshot_only;
     /* Nothing live and nothing held: the server already streams nothing. */

@@ -3,6 +3,7 @@
 #include "log.h"
 #include "util.h"
 
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,9 @@ typedef struct rest_req {
     int connecting;      /* inside lws_client_connect_via_info: rest_get frees */
     char *body;
     size_t len, cap;
-    char host[256], path[512];
+    char *authorization;  /* owned; wiped before free */
+    char remaining[96];   /* Remaining-Req, "" when absent */
+    char host[256], path[1024];
 } rest_req;
 
 static void finish(rest_req *r, int status, const char *why)
@@ -26,13 +29,17 @@ static void finish(rest_req *r, int status, const char *why)
         return;
     r->done = 1;
     if (status < 0 && why)
-        r->fn(-1, why, strlen(why), r->arg);
+        r->fn(-1, why, strlen(why), NULL, r->arg);
     else
-        r->fn(status, r->body ? r->body : "", r->len, r->arg);
+        r->fn(status, r->body ? r->body : "", r->len, r->remaining[0] ? r->remaining : NULL, r->arg);
 }
 
 static void req_free(rest_req *r)
 {
+    if (r->authorization) {
+        OPENSSL_cleanse(r->authorization, strlen(r->authorization));
+        free(r->authorization);
+    }
     free(r->body);
     free(r);
 }
@@ -52,7 +59,7 @@ static int append(rest_req *r, const void *in, size_t len)
 }
 
 int rest_get(struct lws_context *ctx, struct lws_vhost *vh, const char *base_url, const char *path,
-             rest_done_fn fn, void *arg)
+             const char *authorization, rest_done_fn fn, void *arg)
 {
     char buf[768];
     const char *prot, *ads, *p;
@@ -64,6 +71,7 @@ int rest_get(struct lws_context *ctx, struct lws_vhost *vh, const char *base_url
     rest_req *r = xcalloc(1, sizeof *r);
     r->fn = fn;
     r->arg = arg;
+    r->authorization = authorization ? xstrdup(authorization) : NULL;
     snprintf(r->host, sizeof r->host, "%s", ads);
     snprintf(r->path, sizeof r->path, "/%s%s", p, path);
     if (strstr(r->path, "//") == r->path)
@@ -95,14 +103,35 @@ int rest_get(struct lws_context *ctx, struct lws_vhost *vh, const char *base_url
     return 0;
 }
 
+static int append_authorization(rest_req *r, struct lws *wsi, void *in, size_t len)
+{
+    if (!r->authorization)
+        return 0;
+    unsigned char **p = in, *end = *p + len;
+    return lws_add_http_header_by_name(wsi, (const unsigned char *)"authorization:",
+                                       (const unsigned char *)r->authorization, (int)strlen(r->authorization),
+                                       p, end) ? -1 : 0;
+}
+
+/* Upbit's per-second budget for the call's group (PROTOCOL §8.2). */
+static void note_remaining(rest_req *r, struct lws *wsi)
+{
+    static const char name[] = "remaining-req:";
+    if (lws_hdr_custom_copy(wsi, r->remaining, (int)sizeof r->remaining, name, (int)sizeof name - 1) < 0)
+        r->remaining[0] = 0;
+}
+
 int rest_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
     rest_req *r = wsi ? lws_get_opaque_user_data(wsi) : NULL;
     if (!r)
         return lws_callback_http_dummy(wsi, reason, user, in, len);
     switch (reason) {
+    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+        return append_authorization(r, wsi, in, len);
     case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:
         r->status = (int)lws_http_client_http_response(wsi);
+        note_remaining(r, wsi);
         return 0;
     case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ:
         return append(r, in, len);

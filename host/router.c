@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static router_stats stats;
 
@@ -187,8 +188,62 @@ static void collect_live(const stream *st, size_t i, int is_snapshot, size_t *n_
     a->lossless |= delivery_key(s, st) == NULL;
 }
 
+/* The collected owners that want this event get it: lossless, or keyed by
+ * the stream for "latest" (st NULL: all lossless); wake-ups deferred to
+ * router_flush(). */
+static void deliver_live(const stream *st, event *ev, size_t n_accs)
+{
+    size_t n_want = 0;
+    for (size_t k = 0; k < n_accs; k++)
+        n_want += accs[k].want;
+    event_ref_n(ev, n_want);
+    in_data_path = 1;
+    for (size_t k = 0; k < n_accs; k++)
+        if (accs[k].want)
+            deliver_ref(accs[k].owner, ev, 0, accs[k].depth, 0, accs[k].lossless || !st ? NULL : st);
+    in_data_path = 0;
+}
+
+/* myOrder and myAsset: realtime only, so no last value, no SNAPSHOT and no
+ * one-off answers; a myOrder event reaches the subscribers of its market
+ * and those of every market ("*"), each plugin once, always lossless (an
+ * order's state changes must not be conflated). */
+static void route_private(event *ev)
+{
+    const char *code = ev->pub.type == UPWS_TYPE_MYASSET ? "*" : ev->pub.code;
+    stream *sts[2] = {streams_find(ev->pub.type_name, code, 0), NULL};
+    if (strcmp(code, "*") != 0)
+        sts[1] = streams_find(ev->pub.type_name, "*", 0);
+    size_t n_refs = 0;
+    for (int k = 0; k < 2; k++)
+        n_refs += sts[k] ? sts[k]->n_refs : 0;
+    if (!n_refs) {
+        stats.unrouted++;
+        event_unref(ev);
+        return;
+    }
+    stats.routed++;
+    owners_reserve(n_refs);
+    generation++;
+    size_t n_accs = 0;
+    for (int k = 0; k < 2; k++) {
+        if (!sts[k])
+            continue;
+        sts[k]->events++;
+        for (size_t i = 0; i < sts[k]->n_refs; i++)
+            owner_get(sts[k]->refs[i].sub->owner, &n_accs)->want = 1;
+    }
+    deliver_live(NULL, ev, n_accs);
+    event_unref(ev);
+}
+
 void router_on_event(event *ev)
 {
+    if (ev->pub.type == UPWS_TYPE_MYORDER || ev->pub.type == UPWS_TYPE_MYASSET) {
+        stats.events++;
+        route_private(ev);
+        return;
+    }
     stats.events++;
     stream *st = streams_find(ev->pub.type_name, ev->pub.code, ev->level);
     if (!st) {
@@ -218,15 +273,7 @@ void router_on_event(event *ev)
         else if (answer_snapshot(s, st->refs[i].code_index, ev) && n_done < 16)
             done[n_done++] = s;
     }
-    size_t n_want = 0;
-    for (size_t k = 0; k < n_accs; k++)
-        n_want += accs[k].want;
-    event_ref_n(ev, n_want);
-    in_data_path = 1;
-    for (size_t k = 0; k < n_accs; k++)
-        if (accs[k].want)
-            deliver_ref(accs[k].owner, ev, 0, accs[k].depth, 0, accs[k].lossless ? NULL : st);
-    in_data_path = 0;
+    deliver_live(st, ev, n_accs);
     event_unref(ev);
     /* Removing may free `st`, so it happens after the loops. */
     for (size_t i = 0; i < n_done; i++) {

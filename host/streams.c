@@ -125,3 +125,13 @@ void streams_clear(void)
             streams_unlink_free(streams_table[b]);
     }
 }
+
+int streams_type_is_private(const char *type_name)
+{
+    return strcmp(type_name, "myOrder") == 0 || strcmp(type_name, "myAsset") == 0;
+}
+
+int streams_is_private(const stream *st)
+{
+    return streams_type_is_private(st->type_name);
+}

@@ -48,6 +48,10 @@ void streams_set_last(stream *st, event *ev);  /* takes a new reference */
 /* Visit every stream (order unspecified). */
 void streams_foreach(void (*fn)(stream *st, void *arg), void *arg);
 size_t streams_count(void);
+/* myOrder / myAsset: served by the private socket. Their streams are keyed
+ * by market code, or "*" for every market (myAsset always "*"). */
+int streams_type_is_private(const char *type_name);
+int streams_is_private(const stream *st);
 void streams_clear(void);   /* frees everything (shutdown) */
 
 #endif

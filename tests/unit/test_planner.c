@@ -57,7 +57,7 @@ static void expect(planner *p, const char *want)
 int main(void)
 {
     planner p;
-    planner_init(&p);
+    planner_init(&p, 0);
 
     expect(&p, NULL);  /* nothing wanted, server holds nothing: no request */
 

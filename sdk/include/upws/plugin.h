@@ -1,5 +1,5 @@
 /*
- * upws/plugin.h — the upws plugin SDK, ABI 1.
+ * upws/plugin.h — the upws plugin SDK, ABI 1 (minor 2: private data, signed REST).
  *
  * This is the only header a plugin includes. It depends on nothing but the C
  * standard library: no libwebsockets, jansson, libyaml or pthread type
@@ -39,7 +39,7 @@ extern "C" {
 #endif
 
 #define UPWS_ABI_MAJOR 1
-#define UPWS_ABI_MINOR 1
+#define UPWS_ABI_MINOR 2
 #define UPWS_ENTRY_SYMBOL "upws_plugin_v1"
 
 #if defined(__GNUC__)
@@ -78,8 +78,8 @@ typedef enum {
     UPWS_TYPE_TRADE,
     UPWS_TYPE_ORDERBOOK,
     UPWS_TYPE_CANDLE,   /* every candle.* unit; see upws_candle.unit_seconds */
-    UPWS_TYPE_MYORDER,  /* private; views arrive in a later minor */
-    UPWS_TYPE_MYASSET   /* private; views arrive in a later minor */
+    UPWS_TYPE_MYORDER,  /* private (ABI 1.2): upws_event.myorder */
+    UPWS_TYPE_MYASSET   /* private (ABI 1.2): upws_event.myasset */
 } upws_type;
 
 typedef enum { UPWS_SNAPSHOT = 1, UPWS_REALTIME = 2 } upws_stream_type;
@@ -95,12 +95,17 @@ typedef enum { UPWS_SIDE_UNKNOWN = 0, UPWS_ASK = 1, UPWS_BID = 2 } upws_side;
 typedef enum { UPWS_CHANGE_UNKNOWN = 0, UPWS_RISE = 1, UPWS_EVEN = 2, UPWS_FALL = 3 } upws_change;
 
 /* What a plugin wants. Borrowed during the subscribe/snapshot call only.
- * Always set struct_size = sizeof(upws_want); zero what you do not use. */
+ * Always set struct_size = sizeof(upws_want); zero what you do not use.
+ * Private types (ABI 1.2, only when private_available()): "myOrder" with
+ * n_codes = 0 for every market or with chosen codes, "myAsset" with
+ * n_codes = 0 (Upbit refuses codes on it). Private types are realtime only:
+ * no SNAPSHOT, and snapshot() refuses them; ask the REST API instead. */
 typedef struct upws_want {
     uint32_t struct_size;
-    const char *type;          /* "ticker", "trade", "orderbook", "candle.1s" … "candle.240m" */
+    const char *type;          /* "ticker", "trade", "orderbook", "candle.1s" … "candle.240m",
+                                * "myOrder", "myAsset" */
     const char *const *codes;  /* upper-case market codes, e.g. "KRW-BTC" (no ".N" suffix) */
-    size_t n_codes;            /* ≥ 1 */
+    size_t n_codes;            /* ≥ 1 for public types; 0 allowed for private ones (see above) */
     uint32_t depth;            /* orderbook: 1, 5, 15 or 30 levels; 0 = 30 */
     double level;              /* orderbook: KRW price-grouping unit; 0 = none */
     upws_delivery delivery;
@@ -146,6 +151,39 @@ typedef struct upws_candle {
     double candle_acc_trade_volume, candle_acc_trade_price;
 } upws_candle;
 
+/* ABI 1.2: one change of one of your orders (PROTOCOL §10.5). Strings are
+ * NUL-terminated and NULL when the wire had null; numbers that were null
+ * read as 0 (event_field() tells null from 0). `price` and `volume` are the
+ * order's for most states and the fill's when state is "trade". */
+typedef struct upws_myorder {
+    const char *uuid;                 /* order id */
+    upws_side ask_bid;
+    const char *order_type;           /* "limit", "price", "market", "best" */
+    const char *state;                /* "wait", "watch", "trade", "done", "cancel", "prevented" */
+    const char *trade_uuid;           /* the fill, when state is "trade" */
+    const char *time_in_force;        /* "ioc", "fok", "post_only" or NULL */
+    const char *identifier;           /* your client order id or NULL */
+    double price, avg_price, volume, remaining_volume, executed_volume;
+    double reserved_fee, remaining_fee, paid_fee, locked, executed_funds, trade_fee;
+    int64_t trades_count;
+    int is_maker;                     /* 1 maker, 0 taker, -1 null (not a fill) */
+    int64_t trade_timestamp, order_timestamp;   /* ms; 0 when null */
+} upws_myorder;
+
+/* ABI 1.2: one changed balance of a myAsset message. */
+typedef struct upws_asset {
+    const char *currency;             /* "KRW", "BTC", … */
+    double balance, locked;           /* exact text: event_field(ev, "assets", …) */
+} upws_asset;
+
+/* ABI 1.2: balances that changed (PROTOCOL §10.6); event->code is "". */
+typedef struct upws_myasset {
+    const char *asset_uuid;
+    int64_t asset_timestamp;          /* ms */
+    size_t n_assets;
+    const upws_asset *assets;
+} upws_myasset;
+
 /* One market-data event. Everything it points to is host-owned and valid
  * only during the on_event() call that received it. */
 typedef struct upws_event {
@@ -164,6 +202,9 @@ typedef struct upws_event {
     const upws_trade *trade;
     const upws_orderbook *orderbook;
     const upws_candle *candle;
+    /* ABI 1.2 (a plugin built against 1.2 runs only on a 1.2+ host, so it may read these). */
+    const upws_myorder *myorder;
+    const upws_myasset *myasset;
 } upws_event;
 
 /* A field value as it appeared on the wire, for exact (decimal-text) access. */
@@ -201,9 +242,24 @@ typedef struct upws_status {
     int64_t since_ns, until_ns;
     uint64_t count;
     int64_t sub_id;          /* the subscription concerned, or 0 */
-    const char *name;        /* Upbit error name or NULL */
+    const char *name;        /* Upbit error name or NULL; "INVALID_AUTH" on a private
+                              * DOWN when Upbit refused the keys */
     const char *message;     /* human text or NULL */
 } upws_status;
+
+/* ---- ABI 1.2: the answer to a signed REST call (rest_private_get). --------
+ * Host-owned, valid during the callback only. */
+typedef struct upws_rest_reply {
+    uint32_t struct_size;
+    int64_t request_id;       /* as returned by rest_private_get */
+    int http_status;          /* 200, 401, 429, 418, …; -1 when no response arrived */
+    const char *body;         /* NUL-terminated; the response body, or why none arrived */
+    size_t body_len;
+    const char *remaining_req;/* the Remaining-Req header ("group=default; min=1800; sec=29") or NULL */
+    int remaining_sec;        /* its `sec` (calls left this second), -1 when absent */
+} upws_rest_reply;
+
+typedef void (*upws_rest_fn)(void *self, const upws_rest_reply *reply);
 
 /* ---- The host function table. Host-owned, constant, valid until stop() returns. */
 
@@ -262,7 +318,9 @@ typedef struct upws_host_api {
      * Returns UPWS_OK (out->kind may be UPWS_VAL_ABSENT) or UPWS_EINVAL. */
     int (*event_field)(const upws_event *ev, const char *name, upws_val *out);
 
-    /* 1 when API keys are configured and private streams can be served, else 0. */
+    /* 1 when API keys are configured, so private types can be subscribed
+     * and rest_private_get works (even while the private socket is down:
+     * watch on_status with private_conn = 1), else 0. */
     int (*private_available)(upws_ctx *ctx);
 
     /* The instance name from the config (host-owned, valid until stop() returns). */
@@ -271,7 +329,22 @@ typedef struct upws_host_api {
     /* Static text for a UPWS_E* code. */
     const char *(*strerror)(int code);
 
-    /* ABI 1.2 and later: append new functions below, never above. */
+    /* ---- ABI 1.2 ------------------------------------------------------- */
+
+    /* A GET on Upbit's Exchange REST API signed with the configured keys
+     * (a fresh JWT with its own nonce, and query_hash when there is a
+     * query), e.g. path "/v1/accounts", or "/v1/orders/open" with query
+     * "states[]=wait&states[]=watch" (the exact text sent, not percent-
+     * encoded). Asynchronous: fn(self, reply) runs once on the plugin's
+     * thread, unless the instance stops first. The host adds no retry: read
+     * reply->remaining_sec and back off on 429/418 yourself. GET only: upws
+     * never places or cancels orders. Thread: any. Ownership: strings borrowed
+     * during the call. Returns a request id > 0, UPWS_ENOTSUP without keys,
+     * UPWS_EINVAL (path not "/v1/…", or characters that need encoding) or
+     * UPWS_ECLOSED. */
+    int64_t (*rest_private_get)(upws_ctx *ctx, const char *path, const char *query, upws_rest_fn fn);
+
+    /* ABI 1.3 and later: append new functions below, never above. */
 } upws_host_api;
 
 /* True when the host's table has `fn` (test before calling a function newer than 1.0). */
@@ -325,7 +398,7 @@ typedef struct upws_plugin {
      * (borrowed for the call). A non-zero return is logged and ignored. */
     int (*restore_state)(void *self, const void *blob, size_t len);
 
-    /* ABI 1.2 and later: append optional callbacks below, never above. */
+    /* ABI 1.3 and later: append optional callbacks below, never above. */
 } upws_plugin;
 
 _Static_assert(offsetof(upws_plugin, abi_major) == 4, "frozen ABI prefix");
