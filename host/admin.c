@@ -4,6 +4,8 @@
 #include "host.h"
 #include "log.h"
 #include "markets.h"
+#include "planner.h"
+#include "private.h"
 #include "registry.h"
 #include "router.h"
 #include "util.h"
@@ -76,15 +78,32 @@ static json_t *plugin_health(instance *i)
                      (json_int_t)i->in.delivered, "dropped", (json_int_t)i->in.dropped, "last_error", err);
 }
 
+/* The private socket exists only with keys and is open only while wanted. */
+static json_t *private_json(conn *c)
+{
+    json_t *o = conn_json(c);
+    const private_counters *pc = private_get_counters();
+    json_object_set_new(o, "wanted", json_boolean(planner_wanted(1)));
+    json_object_set_new(o, "auth_failures", json_integer((json_int_t)pc->auth_failures));
+    return o;
+}
+
+/* 503 only when the public feed is down: everything depends on it. A
+ * wanted private socket that is down makes the host "degraded" (the
+ * plugins hear it and fall back to REST). */
 static int render_health(strbuf *out)
 {
-    conn *pub = host_public_conn();
+    conn *pub = host_public_conn(), *priv = private_conn();
     int healthy = conn_get_state(pub) == CONN_UP;
-    json_t *plugins = json_array();
+    int degraded = priv && planner_wanted(1) && conn_get_state(priv) != CONN_UP;
+    json_t *plugins = json_array(), *conns = json_array();
     for (instance *i = host_instances(); i; i = i->next)
         json_array_append_new(plugins, plugin_health(i));
-    json_t *root = json_pack("{s:s, s:f, s:[o], s:o}", "status", healthy ? "ok" : "unhealthy", "uptime_s",
-                             age_s(host_get_counters()->started_ns), "connections", conn_json(pub),
+    json_array_append_new(conns, conn_json(pub));
+    if (priv)
+        json_array_append_new(conns, private_json(priv));
+    json_t *root = json_pack("{s:s, s:f, s:o, s:o}", "status", !healthy ? "unhealthy" : degraded ? "degraded" : "ok",
+                             "uptime_s", age_s(host_get_counters()->started_ns), "connections", conns,
                              "plugins", plugins);
     char *text = json_dumps(root, JSON_INDENT(2));
     strbuf_printf(out, "%s\n", text);
@@ -112,27 +131,45 @@ static uint64_t resident_bytes(void)
     return (uint64_t)rss * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
-static void metrics_conn(strbuf *b, conn *c)
+/* One family per metric, one sample per connection (a family's HELP and
+ * TYPE may appear only once). */
+static void metrics_conns(strbuf *b)
 {
-    const conn_stats *cs = conn_get_stats(c);
-    const char *n = conn_name(c);
-    metric_head(b, "upws_connection_up", "gauge", "1 when the connection to the exchange is established.");
-    strbuf_printf(b, "upws_connection_up{connection=\"%s\"} %d\n", n, conn_get_state(c) == CONN_UP);
-    metric_head(b, "upws_frames_received_total", "counter", "WebSocket messages received from the exchange.");
-    strbuf_printf(b, "upws_frames_received_total{connection=\"%s\"} %llu\n", n, (unsigned long long)cs->frames);
-    metric_head(b, "upws_received_bytes_total", "counter", "Bytes of messages received from the exchange.");
-    strbuf_printf(b, "upws_received_bytes_total{connection=\"%s\"} %llu\n", n, (unsigned long long)cs->bytes);
-    metric_head(b, "upws_requests_sent_total", "counter", "Subscription requests sent to the exchange.");
-    strbuf_printf(b, "upws_requests_sent_total{connection=\"%s\"} %llu\n", n, (unsigned long long)cs->requests);
-    metric_head(b, "upws_ratelimit_waits_total", "counter", "Times a request waited for the rate limiter.");
-    strbuf_printf(b, "upws_ratelimit_waits_total{connection=\"%s\"} %llu\n", n,
-           (unsigned long long)conn_ratelimit(c)->waits);
-    metric_head(b, "upws_reconnects_total", "counter", "Established connections that were lost.");
-    strbuf_printf(b, "upws_reconnects_total{connection=\"%s\"} %llu\n", n, (unsigned long long)cs->reconnects);
-    metric_head(b, "upws_connection_refusals_total", "counter", "Upgrades refused with HTTP 429/418/503.");
-    strbuf_printf(b, "upws_connection_refusals_total{connection=\"%s\"} %llu\n", n, (unsigned long long)cs->refusals);
-    metric_head(b, "upws_oversized_messages_total", "counter", "Messages skipped for exceeding 4 MiB.");
-    strbuf_printf(b, "upws_oversized_messages_total{connection=\"%s\"} %llu\n", n, (unsigned long long)cs->oversized);
+    conn *conns[2] = {host_public_conn(), private_conn()};
+    size_t n = conns[1] ? 2 : 1;
+    static const char *const heads[][3] = {
+        {"upws_connection_up", "gauge", "1 when the connection to the exchange is established."},
+        {"upws_frames_received_total", "counter", "WebSocket messages received from the exchange."},
+        {"upws_received_bytes_total", "counter", "Bytes of messages received from the exchange."},
+        {"upws_requests_sent_total", "counter", "Subscription requests sent to the exchange."},
+        {"upws_ratelimit_waits_total", "counter", "Times a request waited for the rate limiter."},
+        {"upws_reconnects_total", "counter", "Established connections that were lost."},
+        {"upws_connection_refusals_total", "counter", "Upgrades refused with HTTP 429/418/503/401/403."},
+        {"upws_oversized_messages_total", "counter", "Messages skipped for exceeding 4 MiB."},
+    };
+    for (size_t k = 0; k < sizeof heads / sizeof heads[0]; k++) {
+        metric_head(b, heads[k][0], heads[k][1], heads[k][2]);
+        for (size_t i = 0; i < n; i++) {
+            const conn_stats *cs = conn_get_stats(conns[i]);
+            uint64_t v[] = {conn_get_state(conns[i]) == CONN_UP, cs->frames, cs->bytes, cs->requests,
+                            conn_ratelimit(conns[i])->waits, cs->reconnects, cs->refusals, cs->oversized};
+            strbuf_printf(b, "%s{connection=\"%s\"} %llu\n", heads[k][0], conn_name(conns[i]),
+                          (unsigned long long)v[k]);
+        }
+    }
+}
+
+static void metrics_private(strbuf *b)
+{
+    if (!private_conn())
+        return;
+    const private_counters *pc = private_get_counters();
+    metric_head(b, "upws_private_auth_failures_total", "counter", "Times the exchange refused the API keys.");
+    strbuf_printf(b, "upws_private_auth_failures_total %llu\n", (unsigned long long)pc->auth_failures);
+    metric_head(b, "upws_private_rest_calls_total", "counter", "Signed REST calls made for plugins.");
+    strbuf_printf(b, "upws_private_rest_calls_total %llu\n", (unsigned long long)pc->rest_calls);
+    metric_head(b, "upws_private_rest_failed_total", "counter", "Signed REST calls not answered with 2xx.");
+    strbuf_printf(b, "upws_private_rest_failed_total %llu\n", (unsigned long long)pc->rest_failed);
 }
 
 static void metrics_plugins(strbuf *b)
@@ -141,11 +178,14 @@ static void metrics_plugins(strbuf *b)
         {"upws_plugin_events_delivered_total", "counter", "Events a plugin instance has taken from its queue."},
         {"upws_plugin_events_dropped_total", "counter", "Events dropped because the instance's queue was full."},
         {"upws_plugin_queue_depth", "gauge", "Events waiting in the instance's queue."},
+        {"upws_plugin_events_conflated_total", "counter",
+         "Queued events replaced by a newer one of their stream (latest delivery)."},
     };
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < 4; k++) {
         metric_head(b, heads[k][0], heads[k][1], heads[k][2]);
         for (instance *i = host_instances(); i; i = i->next) {
-            uint64_t v = k == 0 ? i->in.delivered : k == 1 ? i->in.dropped : inbox_depth(&i->in);
+            uint64_t v = k == 0 ? i->in.delivered : k == 1 ? i->in.dropped : k == 2 ? inbox_depth(&i->in)
+                                                                                    : i->in.conflated;
             strbuf_printf(b, "%s{plugin=\"%s\"} %llu\n", heads[k][0], i->name, (unsigned long long)v);
         }
     }
@@ -190,7 +230,8 @@ static int render_metrics(strbuf *b)
     strbuf_printf(b, "upws_streams %zu\n", streams_count());
     metric_head(b, "upws_markets", "gauge", "Markets in the exchange's market list (0 = not loaded).");
     strbuf_printf(b, "upws_markets %zu\n", markets_count());
-    metrics_conn(b, host_public_conn());
+    metrics_conns(b);
+    metrics_private(b);
     metrics_plugins(b);
     metric_head(b, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
     strbuf_printf(b, "process_resident_memory_bytes %llu\n", (unsigned long long)resident_bytes());
@@ -279,7 +320,14 @@ static int render_subscriptions(strbuf *out, int verify)
         json_object_set_new(conn, "verify", json_string(host_list_subscriptions() == 0
                                                             ? "asked Upbit (LIST_SUBSCRIPTIONS); see server_reports shortly"
                                                             : "not connected"));
-    json_t *root = json_pack("{s:o, s:[o]}", "plugins", plugins, "connections", conn);
+    json_t *conns = json_array();
+    json_array_append_new(conns, conn);
+    if (private_conn()) {
+        json_t *psent = json_loads(private_last_request(), 0, NULL);
+        json_array_append_new(conns, json_pack("{s:s, s:o, s:b}", "name", "private", "request",
+                                               psent ? psent : json_null(), "open", !conn_stopped(private_conn())));
+    }
+    json_t *root = json_pack("{s:o, s:o}", "plugins", plugins, "connections", conns);
     char *text = json_dumps(root, JSON_INDENT(2));
     strbuf_printf(out, "%s\n", text);
     free(text);

@@ -212,6 +212,19 @@ def part_flow():
         check(2 <= attempts <= 5, "refusals back off: %d private attempts in %.1f s (3 s refusal)"
               % (attempts, time.time() - t0))
         check(len(lines_of(pub, "EVENT")) > pub_before + 10, "public data flowed throughout")
+        port = host.admin_port()
+        health = json.loads(http(port, "/health")[1])
+        priv = [c for c in health.get("connections", []) if c.get("name") == "private"]
+        check(priv and priv[0]["state"] == "up" and priv[0]["wanted"] and health["status"] == "ok",
+              "/health shows the private connection up and wanted: %s" % (priv or health))
+        metrics = http(port, "/metrics")[1]
+        check('upws_connection_up{connection="private"} 1' in metrics and
+              "upws_private_rest_calls_total 2" in metrics and "upws_private_auth_failures_total" in metrics,
+              "/metrics carries the private connection and the signed-call counters")
+        subs = json.loads(http(port, "/subscriptions")[1])
+        psub = [c for c in subs.get("connections", []) if c.get("name") == "private"]
+        check(psub and sorted(o.get("type") for o in psub[0]["request"] if "type" in o) == ["myAsset", "myOrder"],
+              "/subscriptions shows the private request as sent")
         c = ctl_json(mock, "order?market=KRW-XRP&side=bid&price=700&volume=10&fills=1&step_ms=100")
         check(wait_for(lambda: any(l[2] == c["uuid"] and l[3] == "done" for l in lines_of(out, "ORDER")), 10),
               "orders flow again after the restore")
