@@ -6,7 +6,9 @@
  * id) and the value's span is remembered; orderbook units are converted on
  * the fly. Once the object is complete (and therefore known to be valid) the
  * frame is classified, the few spans the event type needs are converted and
- * the event is built in one allocation.
+ * the event is built in one allocation. myAsset balances are rare and few,
+ * so they are walked from their remembered span instead, keeping the hot
+ * scan and decode_obj free of them.
  */
 #include "decode.h"
 #include "json_scan.h"
@@ -37,9 +39,14 @@ enum {
     F_SEQUENTIAL_ID, F_BEST_ASK_PRICE, F_BEST_ASK_SIZE, F_BEST_BID_PRICE, F_BEST_BID_SIZE,
     F_TOTAL_ASK_SIZE, F_TOTAL_BID_SIZE, F_ORDERBOOK_UNITS,
     F_CANDLE_UTC, F_CANDLE_KST, F_CANDLE_ACC_VOLUME, F_CANDLE_ACC_PRICE,
+    F_UUID, F_ORDER_TYPE, F_STATE, F_TRADE_UUID, F_TIME_IN_FORCE, F_IDENTIFIER,
+    F_PRICE, F_AVG_PRICE, F_VOLUME, F_REMAINING_VOLUME, F_EXECUTED_VOLUME,
+    F_RESERVED_FEE, F_REMAINING_FEE, F_PAID_FEE, F_LOCKED, F_EXECUTED_FUNDS, F_TRADE_FEE,
+    F_TRADES_COUNT, F_IS_MAKER, F_ORDER_TIMESTAMP,
+    F_ASSET_UUID, F_ASSETS, F_ASSET_TIMESTAMP,
     F_COUNT
 };
-_Static_assert(F_COUNT <= 64, "field presence is one uint64_t bitmask");
+_Static_assert(F_COUNT <= 128, "field presence is two uint64_t bitmasks");
 
 static const struct decode_key {
     const char *name;
@@ -85,10 +92,35 @@ static const struct decode_key {
     {"candle_date_time_kst", F_CANDLE_KST}, {"cdttmk", F_CANDLE_KST},
     {"candle_acc_trade_volume", F_CANDLE_ACC_VOLUME}, {"catv", F_CANDLE_ACC_VOLUME},
     {"candle_acc_trade_price", F_CANDLE_ACC_PRICE}, {"catp", F_CANDLE_ACC_PRICE},
+    {"uuid", F_UUID}, {"uid", F_UUID},
+    {"order_type", F_ORDER_TYPE}, {"ot", F_ORDER_TYPE},
+    {"state", F_STATE}, {"s", F_STATE},
+    {"trade_uuid", F_TRADE_UUID}, {"tuid", F_TRADE_UUID},
+    {"time_in_force", F_TIME_IN_FORCE}, {"tif", F_TIME_IN_FORCE},
+    {"identifier", F_IDENTIFIER}, {"id", F_IDENTIFIER},
+    {"price", F_PRICE}, {"p", F_PRICE},
+    {"avg_price", F_AVG_PRICE}, {"ap", F_AVG_PRICE},
+    {"volume", F_VOLUME}, {"v", F_VOLUME},
+    {"remaining_volume", F_REMAINING_VOLUME}, {"rv", F_REMAINING_VOLUME},
+    {"executed_volume", F_EXECUTED_VOLUME}, {"ev", F_EXECUTED_VOLUME},
+    {"reserved_fee", F_RESERVED_FEE}, {"rsf", F_RESERVED_FEE},
+    {"remaining_fee", F_REMAINING_FEE}, {"rmf", F_REMAINING_FEE},
+    {"paid_fee", F_PAID_FEE}, {"pf", F_PAID_FEE},
+    {"locked", F_LOCKED}, {"l", F_LOCKED},
+    {"executed_funds", F_EXECUTED_FUNDS}, {"ef", F_EXECUTED_FUNDS},
+    {"trade_fee", F_TRADE_FEE}, {"tf", F_TRADE_FEE},
+    {"trades_count", F_TRADES_COUNT}, {"tc", F_TRADES_COUNT},
+    {"is_maker", F_IS_MAKER}, {"im", F_IS_MAKER},
+    {"order_timestamp", F_ORDER_TIMESTAMP}, {"otms", F_ORDER_TIMESTAMP},
+    {"asset_uuid", F_ASSET_UUID}, {"astuid", F_ASSET_UUID},
+    {"assets", F_ASSETS}, {"ast", F_ASSETS},
+    {"asset_timestamp", F_ASSET_TIMESTAMP}, {"asttms", F_ASSET_TIMESTAMP},
 };
 
-/* Open-addressing hash of decode_keys, built once (read-only afterwards). */
-#define DECODE_HASH_SIZE 256u
+/* Open-addressing hash of decode_keys, built once (read-only afterwards).
+ * A quarter full: at half full the private keys pushed the longest probe
+ * to 9. */
+#define DECODE_HASH_SIZE 512u
 #define DECODE_KEY_MAX 31u
 
 typedef struct decode_slot {
@@ -100,7 +132,7 @@ static decode_slot decode_hash[DECODE_HASH_SIZE];
 static pthread_once_t decode_hash_once = PTHREAD_ONCE_INIT;
 
 /* Length and four sampled bytes: keys are short and few, so this spreads
- * them as well as a full-string hash (probes average ~1.3) at a fraction of
+ * them as well as a full-string hash (probes average ~1.2) at a fraction of
  * the cost; collisions are settled by memcmp. n ≥ 1. */
 static unsigned decode_hash_of(const char *p, size_t n)
 {
@@ -140,14 +172,14 @@ static int decode_key_id(const json_span *key)
 
 typedef struct decode_obj {
     const char *start, *end;       /* the object's bytes, braces included */
-    uint64_t have;                 /* bit F_x set when the key was present */
+    uint64_t have[2];              /* bit F_x set when the key was present */
     int simple;                    /* the type key was spelled "ty" (SIMPLE) */
     json_span f[F_COUNT];
     size_t n_units;
     upws_orderbook_unit units[DECODE_MAX_UNITS];
 } decode_obj;
 
-#define DECODE_HAS(o, id) (((o)->have >> (id)) & 1)
+#define DECODE_HAS(o, id) (((o)->have[(id) >> 6] >> ((id) & 63)) & 1)
 
 static void decode_num(const json_span *v, double *dst)
 {
@@ -227,7 +259,7 @@ static int decode_scan_object(json_cur *c, decode_obj *o)
 {
     json_it it;
     json_span key;
-    o->have = 0;
+    o->have[0] = o->have[1] = 0;
     o->simple = 0;
     o->n_units = 0;
     json_peek(c);
@@ -249,7 +281,7 @@ static int decode_scan_object(json_cur *c, decode_obj *o)
         }
         if (id == F_TYPE)
             o->simple = key.len == 2;
-        o->have |= UINT64_C(1) << id;
+        o->have[id >> 6] |= UINT64_C(1) << (id & 63);
     }
     o->end = c->p;
     return r;
@@ -344,6 +376,35 @@ static void decode_fill_candle(const decode_obj *o, upws_candle *k)
     k->candle_acc_trade_price = decode_dbl(o, F_CANDLE_ACC_PRICE);
 }
 
+/* JSON true/false; null, absent or another type read as -1 (not a fill). */
+static int decode_bool3(const decode_obj *o, int id)
+{
+    if (!DECODE_HAS(o, id))
+        return -1;
+    json_kind k = o->f[id].kind;
+    return k == JSON_TRUE ? 1 : k == JSON_FALSE ? 0 : -1;
+}
+
+static void decode_fill_myorder(const decode_obj *o, upws_myorder *m)
+{
+    m->ask_bid = decode_side(o);
+    m->price = decode_dbl(o, F_PRICE);
+    m->avg_price = decode_dbl(o, F_AVG_PRICE);
+    m->volume = decode_dbl(o, F_VOLUME);
+    m->remaining_volume = decode_dbl(o, F_REMAINING_VOLUME);
+    m->executed_volume = decode_dbl(o, F_EXECUTED_VOLUME);
+    m->reserved_fee = decode_dbl(o, F_RESERVED_FEE);
+    m->remaining_fee = decode_dbl(o, F_REMAINING_FEE);
+    m->paid_fee = decode_dbl(o, F_PAID_FEE);
+    m->locked = decode_dbl(o, F_LOCKED);
+    m->executed_funds = decode_dbl(o, F_EXECUTED_FUNDS);
+    m->trade_fee = decode_dbl(o, F_TRADE_FEE);
+    m->trades_count = decode_i64(o, F_TRADES_COUNT);
+    m->is_maker = decode_bool3(o, F_IS_MAKER);
+    m->trade_timestamp = decode_i64(o, F_TRADE_TIMESTAMP);
+    m->order_timestamp = decode_i64(o, F_ORDER_TIMESTAMP);
+}
+
 /* Thin books are padded with all-zero slots at the end: not levels. */
 static size_t decode_units_used(const decode_obj *o)
 {
@@ -431,6 +492,140 @@ static char *decode_put(char **at, const char *s, size_t n)
     return d;
 }
 
+static const json_span decode_null = {NULL, 0, JSON_NULL, 0};
+
+static const json_span *decode_opt(const decode_obj *o, int id)
+{
+    return DECODE_HAS(o, id) ? &o->f[id] : &decode_null;
+}
+
+/* Bump writer over the view strings in data[]. A first pass with at == NULL
+ * only adds up `need`: sizing and filling run the same code, so the
+ * allocation cannot come out shorter than what is written. */
+typedef struct decode_w {
+    char *at;
+    size_t need;
+} decode_w;
+
+static const char *decode_w_raw(decode_w *w, const json_span *s)
+{
+    w->need += s->len + 1;
+    return w->at ? decode_put(&w->at, s->p, s->len) : NULL;
+}
+
+/* A string value copied unescaped, or NULL when the wire had null, nothing
+ * or another type. Decoding escapes never lengthens the text, so len + 1
+ * bytes always hold it. */
+static const char *decode_w_str(decode_w *w, const json_span *s)
+{
+    if (s->kind != JSON_STRING)
+        return NULL;
+    if (!s->escaped || !w->at)
+        return decode_w_raw(w, s);
+    char *d = w->at;
+    json_unescape(s->p, s->len, d, s->len + 1);
+    w->at += s->len + 1;
+    w->need += s->len + 1;
+    return d;
+}
+
+static void decode_myorder_strs(const decode_obj *o, upws_myorder *m, decode_w *w)
+{
+    m->uuid = decode_w_str(w, decode_opt(o, F_UUID));
+    m->order_type = decode_w_str(w, decode_opt(o, F_ORDER_TYPE));
+    m->state = decode_w_str(w, decode_opt(o, F_STATE));
+    m->trade_uuid = decode_w_str(w, decode_opt(o, F_TRADE_UUID));
+    m->time_in_force = decode_w_str(w, decode_opt(o, F_TIME_IN_FORCE));
+    m->identifier = decode_w_str(w, decode_opt(o, F_IDENTIFIER));
+}
+
+static int decode_key_is(const json_span *k, const char *def, const char *simple)
+{
+    size_t dl = strlen(def), sl = strlen(simple);
+    return !k->escaped && ((k->len == dl && memcmp(k->p, def, dl) == 0) ||
+                           (k->len == sl && memcmp(k->p, simple, sl) == 0));
+}
+
+/* One assets[] element, DEFAULT or SIMPLE keys: 1 when it names a currency,
+ * 0 when it does not (a balance nobody can attribute is left out), -1 on a
+ * scan error. */
+static int decode_asset(json_cur *c, upws_asset *a, json_span *currency)
+{
+    json_it it;
+    json_span k, v;
+    *a = (upws_asset){NULL, 0, 0};
+    *currency = decode_null;
+    if (json_peek(c) != JSON_OBJECT)
+        return json_value(c, NULL) < 0 ? -1 : 0;
+    if (json_obj_begin(c, &it) < 0)
+        return -1;
+    int r;
+    while ((r = json_obj_next(&it, &k)) == 1) {
+        if (json_value(c, &v) < 0)
+            return -1;
+        if (decode_key_is(&k, "currency", "cu"))
+            *currency = v;
+        else if (decode_key_is(&k, "balance", "b"))
+            decode_num(&v, &a->balance);
+        else if (decode_key_is(&k, "locked", "l"))
+            decode_num(&v, &a->locked);
+    }
+    return r < 0 ? -1 : currency->kind == JSON_STRING;
+}
+
+/* The balances of assets[] (already validated by the scan) into dst, at
+ * most DECODE_MAX_ASSETS; dst is NULL on the sizing pass. Returns how many. */
+static size_t decode_assets(const decode_obj *o, upws_asset *dst, decode_w *w)
+{
+    const json_span *arr = decode_opt(o, F_ASSETS);
+    json_cur c;
+    json_it it;
+    size_t n = 0;
+    if (arr->kind != JSON_ARRAY)
+        return 0;
+    json_init(&c, arr->p, arr->len);
+    if (json_arr_begin(&c, &it) < 0)
+        return 0;
+    while (n < DECODE_MAX_ASSETS && json_arr_next(&it) == 1) {
+        upws_asset a;
+        json_span currency;
+        int r = decode_asset(&c, &a, &currency);
+        if (r < 0)
+            break;
+        if (r == 0)
+            continue;
+        a.currency = decode_w_str(w, &currency);
+        if (dst)
+            dst[n] = a;
+        n++;
+    }
+    return n;
+}
+
+/* The parts of a view that live in data[]: strings, and myAsset's balances
+ * (assets is NULL on the sizing pass). Returns the number of balances. */
+static size_t decode_view_data(const decode_obj *o, upws_type t, union event_view *v,
+                               upws_asset *assets, decode_w *w)
+{
+    switch (t) {
+    case UPWS_TYPE_CANDLE:
+        v->candle.candle_date_time_utc = decode_w_raw(w, decode_str_or_empty(o, F_CANDLE_UTC));
+        v->candle.candle_date_time_kst = decode_w_raw(w, decode_str_or_empty(o, F_CANDLE_KST));
+        break;
+    case UPWS_TYPE_MYORDER:
+        decode_myorder_strs(o, &v->myorder, w);
+        break;
+    case UPWS_TYPE_MYASSET:
+        v->myasset.asset_uuid = decode_w_str(w, decode_opt(o, F_ASSET_UUID));
+        v->myasset.n_assets = decode_assets(o, assets, w);
+        v->myasset.assets = assets;
+        return v->myasset.n_assets;
+    default:
+        break;
+    }
+    return 0;
+}
+
 /* Checks the object is a deliverable data message; returns its type. */
 static upws_type decode_data_type(const decode_obj *o)
 {
@@ -447,6 +642,7 @@ static upws_type decode_data_type(const decode_obj *o)
     return has_code ? t : UPWS_TYPE_UNKNOWN;
 }
 
+/* The numbers of the view; its strings are already in place. */
 static void decode_set_view(event *ev, const decode_obj *o, upws_orderbook_unit *units, size_t n_units)
 {
     switch (ev->pub.type) {
@@ -470,36 +666,46 @@ static void decode_set_view(event *ev, const decode_obj *o, upws_orderbook_unit 
         ev->view.candle.unit_seconds = decode_candle_unit_n(ev->pub.type_name, o->f[F_TYPE].len);
         ev->pub.candle = &ev->view.candle;
         break;
-    default:   /* myOrder/myAsset: views come in a later ABI minor */
+    case UPWS_TYPE_MYORDER:
+        decode_fill_myorder(o, &ev->view.myorder);
+        ev->pub.myorder = &ev->view.myorder;
+        break;
+    case UPWS_TYPE_MYASSET:
+        ev->view.myasset.asset_timestamp = decode_i64(o, F_ASSET_TIMESTAMP);
+        ev->pub.myasset = &ev->view.myasset;
+        break;
+    default:
         break;
     }
 }
 
-/* One allocation: header, then [units][type\0][code\0][json\0][utc\0][kst\0]. */
+/* data[] begins with the view's array: orderbook units or balances. */
+#define DECODE_ITEM_ALIGN alignof(union { upws_orderbook_unit u; upws_asset a; })
+
+/* One allocation: header, then [units|assets][type\0][code\0][json\0][view strings]. */
 static event *decode_make_event(const decode_obj *o, int64_t recv_ns)
 {
     upws_type t = decode_data_type(o);
     if (t == UPWS_TYPE_UNKNOWN)
         return NULL;
     const json_span *ty = &o->f[F_TYPE];
-    const json_span *cd = decode_str_or_empty(o, F_CODE);
-    int candle = t == UPWS_TYPE_CANDLE;
-    const json_span *utc = candle ? decode_str_or_empty(o, F_CANDLE_UTC) : &decode_empty;
-    const json_span *kst = candle ? decode_str_or_empty(o, F_CANDLE_KST) : &decode_empty;
-    size_t n_units = t == UPWS_TYPE_ORDERBOOK ? decode_units_used(o) : 0;
+    /* Balances belong to the account, not to a market. */
+    const json_span *cd = t == UPWS_TYPE_MYASSET ? &decode_empty : decode_str_or_empty(o, F_CODE);
     size_t json_len = (size_t)(o->end - o->start);
+    union event_view sizing;
+    decode_w w = {NULL, 0};
+    size_t n_assets = decode_view_data(o, t, &sizing, NULL, &w);
+    size_t n_units = t == UPWS_TYPE_ORDERBOOK ? decode_units_used(o) : 0;
+    size_t items = n_units * sizeof(upws_orderbook_unit) + n_assets * sizeof(upws_asset);
 
     size_t head = offsetof(event, data);
-    size_t pad = (alignof(upws_orderbook_unit) - head % alignof(upws_orderbook_unit)) %
-                 alignof(upws_orderbook_unit);
-    size_t units_bytes = n_units * sizeof(upws_orderbook_unit);
-    size_t strs = ty->len + cd->len + json_len + utc->len + kst->len + 5;
-    event *ev = event_alloc(pad + units_bytes + strs);
+    size_t pad = (DECODE_ITEM_ALIGN - head % DECODE_ITEM_ALIGN) % DECODE_ITEM_ALIGN;
+    event *ev = event_alloc(pad + items + ty->len + cd->len + json_len + 3 + w.need);
     if (!ev)
         return NULL;
 
-    upws_orderbook_unit *units = (upws_orderbook_unit *)(void *)(ev->data + pad);
-    char *at = ev->data + pad + units_bytes;
+    void *array = ev->data + pad;
+    char *at = ev->data + pad + items;
     upws_event *pub = &ev->pub;
     pub->struct_size = sizeof(upws_event);
     pub->type = t;
@@ -511,11 +717,9 @@ static event *decode_make_event(const decode_obj *o, int64_t recv_ns)
     pub->timestamp_ms = decode_i64(o, F_TIMESTAMP);
     pub->recv_time_ns = recv_ns;
     ev->simple = o->simple;
-    if (candle) {
-        ev->view.candle.candle_date_time_utc = decode_put(&at, utc->p, utc->len);
-        ev->view.candle.candle_date_time_kst = decode_put(&at, kst->p, kst->len);
-    }
-    decode_set_view(ev, o, units, n_units);
+    w = (decode_w){at, 0};
+    decode_view_data(o, t, &ev->view, array, &w);
+    decode_set_view(ev, o, array, n_units);
     return ev;
 }
 

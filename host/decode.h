@@ -14,6 +14,11 @@
 #include <stdint.h>
 #include "event.h"
 
+/* Balances kept per myAsset event; the rest are clipped from the view (the
+ * whole array stays readable as decode_field(ev, "assets")). Upbit sends
+ * only the few that changed. */
+#define DECODE_MAX_ASSETS 256
+
 typedef enum {
     DECODE_DATA = 0,   /* ≥ 0 data events were passed to the sink */
     DECODE_STATUS,     /* {"status":"UP"} keepalive */

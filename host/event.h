@@ -17,16 +17,19 @@
 typedef struct event {
     atomic_int refs;
     upws_event pub;               /* public view; pointers below */
-    union {
+    union event_view {
         upws_ticker ticker;
         upws_trade trade;
         upws_orderbook orderbook;
         upws_candle candle;
+        upws_myorder myorder;
+        upws_myasset myasset;
     } view;
     double level;                 /* orderbook level (routing key); 0 otherwise */
     int simple;                   /* 1 when the keys were SIMPLE abbreviations */
-    /* type_name, code, json text, candle dates and orderbook units live in
-     * the bytes that follow, in the same allocation. */
+    /* Orderbook units or myAsset balances, type_name, code, json text and
+     * the views' strings live in the bytes that follow, in the same
+     * allocation. */
     char data[];
 } event;
 

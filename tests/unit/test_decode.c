@@ -142,13 +142,15 @@ static void check_event_shape(const event *ev)
     CHECK(p->recv_time_ns == 777);
     CHECK(p->snapshot_id == 0);
     CHECK(p->stream_type == UPWS_SNAPSHOT || p->stream_type == UPWS_REALTIME);
-    int views = !!p->ticker + !!p->trade + !!p->orderbook + !!p->candle;
-    int public_type = p->type <= UPWS_TYPE_CANDLE;
-    CHECK(views == public_type);
+    int views = !!p->ticker + !!p->trade + !!p->orderbook + !!p->candle + !!p->myorder + !!p->myasset;
+    CHECK(views == 1);
     CHECK(!p->ticker || (p->type == UPWS_TYPE_TICKER && p->ticker == &ev->view.ticker));
     CHECK(!p->trade || (p->type == UPWS_TYPE_TRADE && p->trade == &ev->view.trade));
     CHECK(!p->orderbook || (p->type == UPWS_TYPE_ORDERBOOK && p->orderbook == &ev->view.orderbook));
     CHECK(!p->candle || (p->type == UPWS_TYPE_CANDLE && p->candle == &ev->view.candle));
+    CHECK(!p->myorder || (p->type == UPWS_TYPE_MYORDER && p->myorder == &ev->view.myorder));
+    CHECK(!p->myasset || (p->type == UPWS_TYPE_MYASSET && p->myasset == &ev->view.myasset &&
+                          p->code[0] == '\0' && p->myasset->n_assets <= DECODE_MAX_ASSETS));
     CHECK(decode_type(p->type_name) == p->type);
     /* everything points into the one allocation */
     const char *lo = (const char *)ev, *hi = ev->data + 1 + p->json_len + 4096 * 4;
@@ -517,6 +519,7 @@ static void test_private(void)
         CHECK_STR(ev->pub.type_name, "myOrder");
         CHECK_STR(ev->pub.code, "KRW-BTC");
         CHECK(!ev->pub.ticker && !ev->pub.trade && !ev->pub.orderbook && !ev->pub.candle);
+        CHECK(ev->pub.myorder && !ev->pub.myasset);   /* values: test_decode_private.c */
         CHECK(ev->pub.timestamp_ms == INT64_C(1710751597500));
         CHECK_STR(field(ev, "price"), "0.001453");
         CHECK_STR(field(ev, "state"), "trade");
