@@ -84,7 +84,7 @@ try:
     st, body = http(port, "/plugins")
     bodies.append(body)
     pl = json.loads(body)
-    check(st == 200 and {p["name"] for p in pl} == {"rec", "quiet"} and all(p["abi"] == "1.1" and p["version"] for p in pl),
+    check(st == 200 and {p["name"] for p in pl} == {"rec", "quiet"} and all(p["abi"] == "1.2" and p["version"] for p in pl),
           "GET /plugins lists instances with version and ABI")
     check(http(port, "/nope")[0] == 404, "unknown path is 404")
     st, body = http(port, "/reload", method="POST")

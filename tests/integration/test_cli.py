@@ -7,7 +7,7 @@ from harness import FIXTURES, PLUGINS, check, done, run, tmpdir
 work = tmpdir()
 
 rc, out, err = run("version")
-check(rc == 0 and "upws" in out and "ABI 1.1" in out, "version prints the ABI")
+check(rc == 0 and "upws" in out and "ABI 1.2" in out, "version prints the ABI")
 
 def cfg(name, text):
     path = os.path.join(work, name)
@@ -45,7 +45,7 @@ check(rc != 0 and "bad_plugin_key.yaml:7:7: key 'plugins[0].config.colour': unkn
 
 wrong_abi = cfg("wrong_abi.yaml", "plugin_dirs: [%s]\nplugins:\n  - name: old\n    plugin: fx_wrong_major\n" % FIXTURES)
 rc, out, err = run("check", "-c", wrong_abi)
-check(rc != 0 and "ABI 2.0" in err and "host provides 1.1" in err, "check refuses a wrong ABI naming both: %s" % err.strip())
+check(rc != 0 and "ABI 2.0" in err and "host provides 1.2" in err, "check refuses a wrong ABI naming both: %s" % err.strip())
 
 plain_ws = cfg("plain_ws.yaml", "upbit:\n  public_url: ws://api.upbit.com/websocket/v1\n")
 rc, out, err = run("check", "-c", plain_ws)
@@ -54,7 +54,7 @@ check(rc != 0 and "loopback" in err, "plain ws:// to a remote host is refused: %
 rc, out, err = run("plugin-info", os.path.join(PLUGINS, "csv_recorder.so"))
 check(rc == 0 and "name:        csv_recorder" in out and "dir" in out, "plugin-info shows the descriptor")
 rc, out, err = run("plugin-info", os.path.join(FIXTURES, "fx_newer_minor.so"))
-check(rc != 0 and "ABI 1.2" in err and "host provides 1.1" in err, "plugin-info refuses a newer minor: %s" % err.strip())
+check(rc != 0 and "ABI 1.3" in err and "host provides 1.2" in err, "plugin-info refuses a newer minor: %s" % err.strip())
 
 # Secrets never leave: a key in the environment is not echoed by any error.
 env = dict(os.environ, UPBIT_SECRET_KEY="s3cr3t-value-xyz")

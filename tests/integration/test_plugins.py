@@ -33,7 +33,7 @@ host = Host(work, cfg)
 try:
     check(wait_for(lambda: any(l[0] == "EVENT" for l in probe_lines(p1)), 10), "p1 receives events")
     log = host.log()
-    check("'wrong-abi'" in log and "ABI 2.0" in log and "host provides 1.1" in log,
+    check("'wrong-abi'" in log and "ABI 2.0" in log and "host provides 1.2" in log,
           "wrong ABI refused, naming both versions")
     check("'no-such'" in log and "not found" in log, "missing plugin file reported")
     check("'undefined'" in log and "undefined symbol: upws_fixture_missing_function" in log,

@@ -1,9 +1,16 @@
 /*
- * abi_layout.h — the 1.0 ABI as a list of facts (field offsets and sizes,
- * constants, struct sizes) that three translation units evaluate against
- * three headers: the frozen 1.0 copy, the current sdk header and the
- * test-only 1.1. test_abi_layout compares the results. Nothing here names a
- * upws type itself, so the three TUs never share a type definition.
+ * abi_layout.h — each released minor of ABI 1 as a list of facts (field
+ * offsets and sizes, constants, struct sizes): ABI_1_0_* for 1.0, then what
+ * each later minor appended (ABI_1_1_*, ABI_1_2_*). One translation unit per
+ * header evaluates every list that header has: the frozen 1.0 copy (1.0),
+ * the frozen 1.1 copy (1.0 + 1.1), the current sdk header and the test-only
+ * next minor (1.0 + 1.1 + 1.2). test_abi_layout compares the results by
+ * fact name. Nothing here names a upws type itself, so the TUs never share a
+ * type definition.
+ *
+ * When a minor is released: add its ABI_1_<m>_* lists (everything it
+ * appended), add them to ABI_ITEMS_UPTO of the current and test-only headers,
+ * freeze the released header and give it a layout TU.
  */
 #ifndef ABI_LAYOUT_H
 #define ABI_LAYOUT_H
@@ -25,13 +32,21 @@ typedef struct abi_layout {
     int abi_major, abi_minor;
 } abi_layout;
 
-const abi_layout *abi_layout_1_0(void);
-const abi_layout *abi_layout_current(void);
-const abi_layout *abi_layout_1_1(void);
+const abi_layout *abi_layout_1_0(void);     /* frozen 1.0 header: 1.0 facts */
+const abi_layout *abi_layout_1_1(void);     /* frozen 1.1 header: 1.0 + 1.1 facts */
+const abi_layout *abi_layout_current(void); /* sdk/include/upws/plugin.h: 1.0 + 1.1 + 1.2 facts */
+const abi_layout *abi_layout_future(void);  /* test-only next minor: 1.0 + 1.1 + 1.2 facts */
 
-/* The test-only 1.1 header's UPWS_API_HAS on a table of `struct_size` bytes. */
-int abi_1_1_has_new_fn(unsigned struct_size);
-int abi_1_1_has_strerror(unsigned struct_size);
+/* What each header's UPWS_API_HAS answers for a host table of `struct_size`
+ * bytes (what a plugin built against that header sees on an older or newer host). */
+int abi_current_has_strerror(unsigned struct_size);
+int abi_current_has_rest_private_get(unsigned struct_size);
+int abi_future_has_new_fn(unsigned struct_size);
+
+/* The current header: where the 1.2 event fields start, the smallest
+ * struct_size an event must have for a plugin to read myorder/myasset. */
+long long abi_current_event_myorder_offset(void);
+long long abi_current_event_1_2_size(void);
 
 /* Every field of every 1.0 struct, every 1.0 constant, every 1.0 struct.
  * F(type, field) C(constant) S(type). Append only, like the ABI. */
@@ -98,15 +113,44 @@ int abi_1_1_has_strerror(unsigned struct_size);
     S(upws_ctx *) S(upws_timer_fn) S(upws_type) S(upws_delivery) S(upws_side) S(upws_change) \
     S(upws_stream_type) S(upws_log_level) S(upws_val_kind) S(upws_status_kind)
 
-/* Expands to the definition of `fn`, returning the layout of the header the
- * including file included before. */
+/* 1.1 appended two optional descriptor callbacks, nothing else. */
+#define ABI_1_1_FIELDS(F) F(upws_plugin, save_state) F(upws_plugin, restore_state)
+
+/* 1.2 appended the private event views, the signed REST call and its reply. */
+#define ABI_1_2_FIELDS(F) \
+    F(upws_event, myorder) F(upws_event, myasset) F(upws_host_api, rest_private_get) \
+    F(upws_myorder, uuid) F(upws_myorder, ask_bid) F(upws_myorder, order_type) F(upws_myorder, state) \
+    F(upws_myorder, trade_uuid) F(upws_myorder, time_in_force) F(upws_myorder, identifier) \
+    F(upws_myorder, price) F(upws_myorder, avg_price) F(upws_myorder, volume) \
+    F(upws_myorder, remaining_volume) F(upws_myorder, executed_volume) F(upws_myorder, reserved_fee) \
+    F(upws_myorder, remaining_fee) F(upws_myorder, paid_fee) F(upws_myorder, locked) \
+    F(upws_myorder, executed_funds) F(upws_myorder, trade_fee) F(upws_myorder, trades_count) \
+    F(upws_myorder, is_maker) F(upws_myorder, trade_timestamp) F(upws_myorder, order_timestamp) \
+    F(upws_asset, currency) F(upws_asset, balance) F(upws_asset, locked) \
+    F(upws_myasset, asset_uuid) F(upws_myasset, asset_timestamp) F(upws_myasset, n_assets) \
+    F(upws_myasset, assets) \
+    F(upws_rest_reply, struct_size) F(upws_rest_reply, request_id) F(upws_rest_reply, http_status) \
+    F(upws_rest_reply, body) F(upws_rest_reply, body_len) F(upws_rest_reply, remaining_req) \
+    F(upws_rest_reply, remaining_sec)
+
+#define ABI_1_2_STRUCTS(S) \
+    S(upws_myorder) S(upws_asset) S(upws_myasset) S(upws_rest_reply) S(upws_rest_fn)
+
 #define ABI_F(t, f) {#t "." #f, ABI_OFFSET, (long long)offsetof(t, f)}, \
                     {#t "." #f, ABI_SIZE, (long long)sizeof(((t *)0)->f)},
 #define ABI_C(c) {#c, ABI_CONST, (long long)(c)},
 #define ABI_S(t) {#t, ABI_SIZEOF, (long long)sizeof(t)},
-#define ABI_LAYOUT_DEFINE(fn) \
-    static const abi_item fn##_items[] = { \
-        ABI_1_0_FIELDS(ABI_F) ABI_1_0_CONSTANTS(ABI_C) ABI_1_0_STRUCTS(ABI_S)}; \
+
+/* Every fact of ABI 1.0 … 1.<m>, for a header that has that minor. */
+#define ABI_ITEMS_UPTO_1_0 ABI_1_0_FIELDS(ABI_F) ABI_1_0_CONSTANTS(ABI_C) ABI_1_0_STRUCTS(ABI_S)
+#define ABI_ITEMS_UPTO_1_1 ABI_ITEMS_UPTO_1_0 ABI_1_1_FIELDS(ABI_F)
+#define ABI_ITEMS_UPTO_1_2 ABI_ITEMS_UPTO_1_1 ABI_1_2_FIELDS(ABI_F) ABI_1_2_STRUCTS(ABI_S)
+
+/* Expands to the definition of `fn`, returning the facts `items` (one of
+ * ABI_ITEMS_UPTO_*) evaluated against the header the including file
+ * included before. */
+#define ABI_LAYOUT_DEFINE(fn, items) \
+    static const abi_item fn##_items[] = {items}; \
     const abi_layout *fn(void) \
     { \
         static const abi_layout l = {fn##_items, sizeof fn##_items / sizeof fn##_items[0], \

@@ -1,15 +1,16 @@
 /*
- * TEST ONLY: a hypothetical "ABI 1.2" of upws/plugin.h, to test the ABI
- * rules against a minor that does not exist yet. It is the current 1.1
- * header with exactly the changes a real 1.2 may make:
- *   - UPWS_ABI_MINOR is 2;
- *   - upws_host_api gains a function at its end (test_only_1_1_fn);
- *   - upws_plugin gains an optional callback at its end (on_test_only_1_1).
- * (The member names keep their historical "1_1" spelling; they stand for
- * "the next minor".) Nothing here is implemented by any host. tests/sdk
- * builds plugins against it (one refused by today's host, one that must cope
- * with its absence) and compiles the host's loader against it to play a
- * 1.2 host. When a real 1.2 is released, move this to a hypothetical 1.3.
+ * FROZEN COPY of sdk/include/upws/plugin.h as released with plugin ABI 1.1
+ * (1.0 + the optional save_state/restore_state descriptor callbacks).
+ *
+ * THIS FILE MUST NEVER CHANGE. It is what a plugin built against ABI 1.1
+ * saw. tests/sdk builds a fixture plugin against it (it must keep loading
+ * and working on every later 1.x host) and test_abi_layout checks that the
+ * current header still lays out every 1.0 and 1.1 field, constant and
+ * function slot exactly as here. If that test fails, the current header
+ * broke the ABI: fix the header (append only), or bump UPWS_ABI_MAJOR —
+ * never edit this.
+ *
+ * Everything below this comment is the 1.1 header verbatim.
  */
 /*
  * upws/plugin.h — the upws plugin SDK, ABI 1.
@@ -52,7 +53,7 @@ extern "C" {
 #endif
 
 #define UPWS_ABI_MAJOR 1
-#define UPWS_ABI_MINOR 2
+#define UPWS_ABI_MINOR 1
 #define UPWS_ENTRY_SYMBOL "upws_plugin_v1"
 
 #if defined(__GNUC__)
@@ -285,10 +286,6 @@ typedef struct upws_host_api {
     const char *(*strerror)(int code);
 
     /* ABI 1.2 and later: append new functions below, never above. */
-
-    /* (test-only 1.2 addition) Returns x + 1. Test UPWS_API_HAS(api,
-     * test_only_1_1_fn) before calling: a 1.1 host's table ends before it. */
-    int64_t (*test_only_1_1_fn)(upws_ctx *ctx, int64_t x);
 } upws_host_api;
 
 /* True when the host's table has `fn` (test before calling a function newer than 1.0). */
@@ -343,9 +340,6 @@ typedef struct upws_plugin {
     int (*restore_state)(void *self, const void *blob, size_t len);
 
     /* ABI 1.2 and later: append optional callbacks below, never above. */
-
-    /* (test-only 1.2 addition) Optional; a 1.1 host never reads it. */
-    void (*on_test_only_1_1)(void *self);
 } upws_plugin;
 
 _Static_assert(offsetof(upws_plugin, abi_major) == 4, "frozen ABI prefix");
