@@ -691,6 +691,29 @@ static int config_has_instance(const config *cfg, const char *name)
     return 0;
 }
 
+static int differs(const char *a, const char *b)
+{
+    return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
+}
+
+/* The sockets keep the settings they started with; say which changes wait
+ * for a restart (by key name only: two of them are secrets). */
+static void warn_upbit_changes(const config *old, const config *next)
+{
+    const char *changed[4];
+    size_t n = 0;
+    if (differs(old->public_url, next->public_url))
+        changed[n++] = "upbit.public_url";
+    if (differs(old->private_url, next->private_url))
+        changed[n++] = "upbit.private_url";
+    if (differs(old->access_key, next->access_key))
+        changed[n++] = "upbit.access_key";
+    if (differs(old->secret_key, next->secret_key))
+        changed[n++] = "upbit.secret_key";
+    for (size_t i = 0; i < n; i++)
+        log_warn("reload: %s changed; it takes effect when upws restarts", changed[i]);
+}
+
 /* Validates the whole new file first; a bad one changes nothing. Then stops
  * instances that are gone and starts the new ones; the rest keep running. */
 static void reload_config(void)
@@ -702,6 +725,7 @@ static void reload_config(void)
         return;
     }
     log_info("reloading %s", H.cfg.path);
+    warn_upbit_changes(&H.cfg, &next);
     /* Instances copy what they need, so the old config can go once the new
      * one is in place; swaps then read their config from the new one. */
     config old = H.cfg;

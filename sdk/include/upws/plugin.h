@@ -170,7 +170,8 @@ typedef struct upws_myorder {
     int64_t trade_timestamp, order_timestamp;   /* ms; 0 when null */
 } upws_myorder;
 
-/* ABI 1.2: one changed balance of a myAsset message. */
+/* ABI 1.2: one changed balance of a myAsset message. An array element, so
+ * (like upws_orderbook_unit) it can never grow within major 1. */
 typedef struct upws_asset {
     const char *currency;             /* "KRW", "BTC", … */
     double balance, locked;           /* exact text: event_field(ev, "assets", …) */
