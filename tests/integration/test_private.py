@@ -99,11 +99,14 @@ def part_no_keys():
     out, pub = os.path.join(work, "priv.txt"), os.path.join(work, "pub.txt")
     cfg = configure(work, mock, [("priv", "fx_private", {"out": out, "types": ["myOrder", "myAsset"],
                                                          "rest": ['"/v1/accounts"']}),
-                                 ("pub", "fx_probe", {"out": pub, "types": ["trade"], "codes": ["KRW-BTC"]})],
+                                 ("pub", "fx_probe", {"out": pub, "types": ["trade"], "codes": ["KRW-BTC"]}),
+                                 ("orders", "order_monitor", {"output": os.path.join(work, "orders.log")})],
                     keys=None)
     host = Host(work, cfg)
     try:
         wait_for(lambda: len(lines_of(pub, "EVENT")) >= 3, 10)
+        check(host.log().count("disabled: no API keys") == 1 and not os.path.exists(os.path.join(work, "orders.log")),
+              "order_monitor without keys says once 'disabled: no API keys' and stays idle")
         hello = lines_of(out, "HELLO")
         check(hello and hello[0][1] == "0", "without keys private_available() answers 0")
         subs = {l[1]: int(l[2]) for l in lines_of(out, "SUBSCRIBED")}
@@ -261,7 +264,81 @@ def part_bad_keys():
     written.extend([out, pub])
 
 
+# ------------------------------------------- order_monitor and its fallback
+def order_lines(path):
+    """(uuid, state, executed, source) of every order line (timestamp dropped)."""
+    out = []
+    try:
+        with open(path) as f:
+            for l in f:
+                w = l.split()
+                if len(w) >= 11 and w[1] == "order":
+                    kv = dict(x.split("=", 1) for x in w[6:] if "=" in x)
+                    out.append((w[2], kv.get("state"), kv.get("executed"), kv.get("source")))
+    except FileNotFoundError:
+        pass
+    return out
+
+
+def part_monitor():
+    work = tmpdir()
+    mock = Mock(work, "--seed", "11", "--trade-rate", "5", "--access-key", ACCESS, "--secret-key", SECRET)
+    log, bal = os.path.join(work, "orders.log"), os.path.join(work, "balances")
+    cfg = configure(work, mock, [("orders", "order_monitor", {"output": log, "balances_file": bal,
+                                                              "poll_interval_ms": 300})])
+    host = Host(work, cfg)
+    try:
+        check(wait_for(lambda: [r for r in mock.requests() if r.get("request") and
+                                any(o.get("type") == "myOrder" for o in r["request"])], 10),
+              "order_monitor subscribes myOrder on the private socket")
+        time.sleep(1.5)  # the socket is confirmed and the start-up sweep is done
+        a = ctl_json(mock, "order?market=KRW-BTC&side=bid&price=100000&volume=0.01&fills=2&step_ms=200")
+        check(wait_for(lambda: (a["uuid"], "done", "0.01", "ws") in order_lines(log), 10),
+              "an order's life through the stream ends in a done line")
+        got = [x for x in order_lines(log) if x[0] == a["uuid"]]
+        check([x[1] for x in got] == ["wait", "trade", "trade", "done"] and all(x[3] == "ws" for x in got),
+              "wait, two fills and done, one line each, from the stream: %s" % got)
+        # The private socket is refused: REST takes over, then hands back without repeating a line.
+        ctl_json(mock, "private-refuse?secs=4&mode=http")
+        check(wait_for(lambda: "polling REST" in host.log(), 5), "order_monitor starts polling REST")
+        b = ctl_json(mock, "order?market=KRW-ETH&side=ask&price=4000000&volume=0.5&fills=1&stop_after=0")
+        check(wait_for(lambda: (b["uuid"], "wait", "0", "rest") in order_lines(log), 5),
+              "while the stream is refused a new order is seen through REST")
+        ctl_json(mock, "cancel?uuid=" + b["uuid"])
+        check(wait_for(lambda: (b["uuid"], "cancel", "0", "rest") in order_lines(log), 5),
+              "and its cancel through REST (the one-order lookup)")
+        check(wait_for(lambda: "polling stopped" in host.log(), 30), "polling stops when the stream is restored")
+        c = ctl_json(mock, "order?market=KRW-XRP&side=bid&price=700&volume=10&fills=1&step_ms=100")
+        check(wait_for(lambda: (c["uuid"], "done", "10", "ws") in order_lines(log), 10),
+              "after the restore orders come from the stream again")
+        time.sleep(1.0)
+        lines = order_lines(log)
+        keys = [(u, st, ex) for u, st, ex, _ in lines]
+        check(len(keys) == len(set(keys)) and len(lines) >= 8,
+              "no order line is written twice across the switches (%d lines)" % len(lines))
+        truth = {(r["uuid"], r["state"]) for r in mock.records() if r.get("ev") == "private" and
+                 r.get("type") == "myOrder" and r.get("state") in ("done", "cancel")}
+        ends = {(u, st) for u, st, _, _ in lines if st in ("done", "cancel")}
+        check(truth and truth == ends, "every order's end is written once: %s" % sorted(ends))
+        accounts = signed_get(mock, "/v1/accounts")
+        want = sorted((x["currency"], float(x["balance"]), float(x["locked"])) for x in accounts
+                      if float(x["balance"]) or float(x["locked"]))
+        def file_balances():
+            try:
+                with open(bal) as f:
+                    return sorted((w[0], float(w[1]), float(w[2])) for w in (l.split() for l in f) if len(w) == 3)
+            except FileNotFoundError:
+                return []
+        check(wait_for(lambda: file_balances() == want, 5), "the balances file equals GET /v1/accounts: %s"
+              % file_balances())
+    finally:
+        stop_host(host, "order_monitor")
+        mock.stop()
+    written.extend([log, bal])
+
+
 part_no_keys()
+part_monitor()
 part_on_demand()
 part_flow()
 part_bad_keys()
