@@ -2,7 +2,7 @@
 # fresh Debian 12 machine: they install what they need first.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps test-deps web build build-asan test test-fast demo clean
+.PHONY: all deps test-deps web build build-asan test test-fast demo bench clean
 
 all: build
 
@@ -36,6 +36,12 @@ test-fast: build
 
 demo: build
 	./tests/demo.sh
+
+# The benchmark of issue 7 (docs/PERFORMANCE.md): not a test and not in ctest.
+# Builds its own trees (build-bench-host/, build-bench/); takes ~12 minutes.
+# Options reach tests/bench/run.py: make bench BENCH_ARGS="--repeat 1".
+bench: deps
+	./tests/bench/run.sh $(BENCH_ARGS)
 
 clean:
 	rm -rf build build-asan demo-data

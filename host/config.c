@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 #include <yaml.h>
@@ -39,7 +40,12 @@ typedef struct config_ctx {
     char path[512];            /* dotted key path of the node being read */
     size_t path_len;
     long nodes_left;
+    size_t from_file;          /* bytes of the last expanded scalar written in the file itself */
+    unsigned literal_keys;     /* CONFIG_LIT_* of API keys given as literal text */
 } config_ctx;
+
+/* API keys written into the file rather than referenced from the environment. */
+enum { CONFIG_LIT_ACCESS = 1, CONFIG_LIT_SECRET = 2 };
 
 typedef struct config_field config_field;
 typedef int (*config_parse_fn)(config_ctx *, yaml_node_t *, const config_field *, void *base);
@@ -241,13 +247,17 @@ static size_t config_expand_ref(config_ctx *ctx, const yaml_node_t *n, size_t i,
     const char *val = getenv(var);
     if (val && *val)
         config_buf_add(b, val, strlen(val));
-    else if (dflt != end)
+    else if (dflt != end) {
         config_buf_add(b, s + dflt, close - dflt);
+        ctx->from_file += close - dflt;   /* a default is text of the file */
+    }
     return close + 1;
 }
 
 /* The scalar's text with ${NAME}, ${NAME:-default} and $$ expanded;
- * malloc'd into *out. A lone '$' is kept as written. */
+ * malloc'd into *out. A lone '$' is kept as written. Counts in
+ * ctx->from_file the bytes that came from the file rather than the
+ * environment (the literal-API-key warning needs to know). */
 static int config_expand(config_ctx *ctx, const yaml_node_t *n, char **out)
 {
     const char *s = config_text(n);
@@ -256,25 +266,25 @@ static int config_expand(config_ctx *ctx, const yaml_node_t *n, char **out)
         return config_err(ctx, n, "must not contain a NUL character");
     config_buf b = { 0 };
     config_buf_add(&b, "", 0);
+    ctx->from_file = 0;
     for (size_t i = 0; i < len;) {
         size_t run = strcspn(s + i, "$");
         config_buf_add(&b, s + i, run);
+        ctx->from_file += run;
         i += run;
         if (i >= len)
             break;
-        if (s[i + 1] == '$') {
-            config_buf_add(&b, "$", 1);
-            i += 2;
-        } else if (s[i + 1] == '{') {
+        if (s[i + 1] == '{') {
             i = config_expand_ref(ctx, n, i, &b);
             if (!i) {
                 free(b.p);
                 return -1;
             }
-        } else {
-            config_buf_add(&b, "$", 1);
-            i++;
+            continue;
         }
+        config_buf_add(&b, "$", 1);   /* "$$" or a lone '$' */
+        ctx->from_file++;
+        i += s[i + 1] == '$' ? 2 : 1;
     }
     *out = b.p;
     return 0;
@@ -362,6 +372,17 @@ static int config_parse_secret(config_ctx *ctx, yaml_node_t *n, const config_fie
         v = NULL;
     }
     config_set(f, base, v);
+    return 0;
+}
+
+/* An Upbit API key: a secret, and noted when its text is written in the
+ * file itself (see config_warn_literal_keys). */
+static int config_parse_api_key(config_ctx *ctx, yaml_node_t *n, const config_field *f, void *base)
+{
+    if (config_parse_secret(ctx, n, f, base) < 0)
+        return -1;
+    if (*config_slot(f, base) && ctx->from_file)
+        ctx->literal_keys |= strcmp(f->key, "access_key") == 0 ? CONFIG_LIT_ACCESS : CONFIG_LIT_SECRET;
     return 0;
 }
 
@@ -786,11 +807,30 @@ static int config_parse_plugin(config_ctx *ctx, yaml_node_t *n, const config_fie
     return 0;
 }
 
+/* plugins[i].delivery: replaces the per-type default policy of every
+ * subscription of the instance that did not choose one itself. */
+static int config_parse_delivery(config_ctx *ctx, yaml_node_t *n, const config_field *f, void *base)
+{
+    char *v;
+    if (config_scalar(ctx, n, &v) < 0)
+        return -1;
+    upws_delivery d = strcmp(v, "lossless") == 0 ? UPWS_DELIVERY_LOSSLESS
+                    : strcmp(v, "latest") == 0   ? UPWS_DELIVERY_LATEST
+                                                 : UPWS_DELIVERY_DEFAULT;
+    if (d == UPWS_DELIVERY_DEFAULT)
+        config_err(ctx, n, "expected lossless or latest, got '%.80s'", v);
+    else
+        *(upws_delivery *)((char *)base + f->off) = d;
+    free(v);
+    return d == UPWS_DELIVERY_DEFAULT ? -1 : 0;
+}
+
 static const config_field config_plugin_fields[] = {
     { .key = "name", .parse = config_parse_name, .off = offsetof(plugin_conf, name), .required = 1 },
     { .key = "plugin", .parse = config_parse_plugin, .off = offsetof(plugin_conf, plugin), .required = 1 },
     { .key = "config", .parse = config_parse_cnode_map, .off = offsetof(plugin_conf, config) },
     { .key = "log_level", .parse = config_parse_level, .off = offsetof(plugin_conf, log_level) },
+    { .key = "delivery", .parse = config_parse_delivery, .off = offsetof(plugin_conf, delivery) },
     { 0 },
 };
 
@@ -840,8 +880,8 @@ static const config_field config_upbit_fields[] = {
     { .key = "public_url", .parse = config_parse_ws_url, .off = offsetof(config, public_url) },
     { .key = "private_url", .parse = config_parse_ws_url, .off = offsetof(config, private_url) },
     { .key = "rest_url", .parse = config_parse_http_url, .off = offsetof(config, rest_url) },
-    { .key = "access_key", .parse = config_parse_secret, .off = offsetof(config, access_key) },
-    { .key = "secret_key", .parse = config_parse_secret, .off = offsetof(config, secret_key) },
+    { .key = "access_key", .parse = config_parse_api_key, .off = offsetof(config, access_key) },
+    { .key = "secret_key", .parse = config_parse_api_key, .off = offsetof(config, secret_key) },
     { .key = "ping_interval", .parse = config_parse_uint, .off = offsetof(config, ping_interval) },
     { .key = "stall_timeout", .parse = config_parse_uint, .off = offsetof(config, stall_timeout) },
     { .key = "reconnect_max_ms", .parse = config_parse_uint, .off = offsetof(config, reconnect_max_ms) },
@@ -889,13 +929,16 @@ static void config_defaults(config *c)
 
 /* ---- reading and parsing the file --------------------------------------------------- */
 
-static char *config_read(const char *path, size_t *len, char *err, size_t errlen)
+/* The whole file, and in *mode the permission bits of what was read. */
+static char *config_read(const char *path, size_t *len, unsigned *mode, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
+    struct stat st;
+    *mode = fstat(fileno(f), &st) == 0 ? (unsigned)st.st_mode & 07777u : 0;
     config_buf b = { 0 };
     char chunk[8192];
     size_t n;
@@ -983,11 +1026,43 @@ static int config_parse(config_ctx *ctx, config *out)
     return rc;
 }
 
+static void config_warn(config *c, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    char **w = config_alloc(c->n_warnings + 1, sizeof *w);
+    if (c->n_warnings)
+        memcpy(w, c->warnings, c->n_warnings * sizeof *w);
+    free(c->warnings);
+    c->warnings = w;
+    c->warnings[c->n_warnings++] = config_strdup(line);
+}
+
+/* API keys written into a file that group or others may read are one
+ * `cat` away from anyone on the machine. Names the keys, never the values. */
+static void config_warn_literal_keys(config *c, unsigned literal, unsigned mode)
+{
+    if (!literal || !(mode & (S_IRGRP | S_IROTH)))
+        return;
+    const char *which = literal == (CONFIG_LIT_ACCESS | CONFIG_LIT_SECRET)
+                            ? "upbit.access_key and upbit.secret_key are"
+                        : literal == CONFIG_LIT_ACCESS ? "upbit.access_key is" : "upbit.secret_key is";
+    config_warn(c, "%s: %s written in the file as literal text, and its mode %04o lets %s read it; "
+                   "run 'chmod 600 %s', or give the keys as ${ENV} references "
+                   "(access_key: ${UPBIT_ACCESS_KEY}, secret_key: ${UPBIT_SECRET_KEY})",
+                c->path, which, mode, (mode & S_IROTH) ? "every user of this machine" : "its group",
+                c->path);
+}
+
 int config_load(const char *path, config *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     config_ctx ctx = { .file = path, .err = err, .errlen = errlen, .nodes_left = CONFIG_MAX_NODES };
-    ctx.text = config_read(path, &ctx.text_len, err, errlen);
+    unsigned mode = 0;
+    ctx.text = config_read(path, &ctx.text_len, &mode, err, errlen);
     if (!ctx.text)
         return -1;
     ctx.basedir = config_basedir(path);
@@ -1004,6 +1079,7 @@ int config_load(const char *path, config *out, char *err, size_t errlen)
         return -1;
     }
     config_defaults(out);
+    config_warn_literal_keys(out, ctx.literal_keys, mode);
     return 0;
 }
 
@@ -1031,6 +1107,9 @@ void config_free(config *c)
         config_cnode_free(&c->plugins[i].config);
     }
     free(c->plugins);
+    for (size_t i = 0; i < c->n_warnings; i++)
+        free(c->warnings[i]);
+    free(c->warnings);
     memset(c, 0, sizeof *c);
 }
 

@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+#include "upws/plugin.h"   /* upws_delivery */
+
 /* A node of a plugin's free-form `config:` section. */
 typedef enum { CNODE_SCALAR, CNODE_LIST, CNODE_MAP } cnode_kind;
 
@@ -30,6 +32,7 @@ typedef struct plugin_conf {
     cnode config;          /* CNODE_MAP (empty when absent) */
     int line, col;         /* position of this list item */
     char *log_level;       /* this instance's level, NULL = the global log.level */
+    upws_delivery delivery; /* plugins[i].delivery; DEFAULT = the per-type defaults */
 } plugin_conf;
 
 typedef struct config {
@@ -55,6 +58,10 @@ typedef struct config {
     size_t n_plugin_dirs;
     plugin_conf *plugins;
     size_t n_plugins;
+    /* Non-fatal findings (e.g. literal API keys in a file others can read),
+     * one line each, never containing a secret; the caller logs them. */
+    char **warnings;
+    size_t n_warnings;
 } config;
 
 /* Load and validate. On failure returns -1 and writes one line into err:

@@ -377,8 +377,31 @@ static void note_refusal(conn *c, struct lws *wsi)
     snprintf(c->down_reason, sizeof c->down_reason, "refused with HTTP %d", status);
 }
 
+/* lws 4.1 counts only pongs as liveness; data proves it just as well. */
+static void conn_note_rx(conn *c, struct lws *wsi)
+{
+    lws_validity_confirmed(wsi);
+    c->stats.last_rx_ns = util_wall_ns();
+    c->last_rx_mono = util_mono_ns();
+}
+
+static void conn_deliver(conn *c, const char *msg, size_t len)
+{
+    c->stats.frames++;
+    c->stats.bytes += len;
+    c->hooks.on_frame(c, msg, len, c->arg);
+}
+
 static void on_receive(conn *c, struct lws *wsi, const char *in, size_t len)
 {
+    int last = lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
+    /* Nearly every message arrives whole in one callback: decode it where
+     * lws holds it rather than copying it into rx first. */
+    if (last && !c->rx_len && !c->rx_skip && len <= CONN_MAX_FRAME) {
+        conn_note_rx(c, wsi);
+        conn_deliver(c, in, len);
+        return;
+    }
     if (!c->rx_skip && c->rx_len + len > CONN_MAX_FRAME) {
         c->rx_skip = 1;
         c->stats.oversized++;
@@ -392,17 +415,11 @@ static void on_receive(conn *c, struct lws *wsi, const char *in, size_t len)
         memcpy(c->rx + c->rx_len, in, len);
         c->rx_len += len;
     }
-    if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
+    if (!last)
         return;
-    /* lws 4.1 counts only pongs as liveness; data proves it just as well. */
-    lws_validity_confirmed(wsi);
-    c->stats.last_rx_ns = util_wall_ns();
-    c->last_rx_mono = util_mono_ns();
-    if (!c->rx_skip) {
-        c->stats.frames++;
-        c->stats.bytes += c->rx_len;
-        c->hooks.on_frame(c, c->rx, c->rx_len, c->arg);
-    }
+    conn_note_rx(c, wsi);
+    if (!c->rx_skip)
+        conn_deliver(c, c->rx, c->rx_len);
     c->rx_len = 0;
     c->rx_skip = 0;
 }

@@ -7,7 +7,7 @@
 #include "instance.h"
 #include "loader.h"
 #include "admin.h"
-#include "markets.h"
+#include "market_check.h"
 #include "reload.h"
 #include "rest.h"
 #include "log.h"
@@ -28,11 +28,6 @@
 #define PLAN_DEBOUNCE_US 20000     /* coalesce a burst of plugin changes into one request */
 #define SNAPSHOT_TIMEOUT_NS 5000000000LL
 #define STOP_DEADLINE_NS 10000000000LL
-/* The market list is refreshed this often, retried sooner after a failure,
- * and the first request waits for it at most this long. */
-#define MARKETS_REFRESH_NS 600000000000LL
-#define MARKETS_RETRY_NS 30000000000LL
-#define MARKETS_WAIT_NS 3000000000LL
 
 typedef struct host_timer {
     lws_sorted_usec_list_t sul;
@@ -57,9 +52,6 @@ static struct {
     int want_list;                /* a LIST_SUBSCRIPTIONS is asked for */
     char *listed;                 /* its last `result` array */
     int64_t listed_ns;
-    int markets_pending;          /* the first market list request is out */
-    int64_t markets_next_ns;      /* monotonic time of the next refresh */
-    int64_t started_ns;           /* monotonic */
     int plan_scheduled;
     int was_up;                   /* the public socket has been up before */
     int64_t down_since_ns;
@@ -99,7 +91,7 @@ static void plan_cb(lws_sorted_usec_list_t *sul)
         return;  /* on_up / on_sent call plan_soon again */
     /* Checking codes against the market list first saves Upbit a request
      * full of codes it would silently ignore; never wait long for it. */
-    if (H.markets_pending && util_mono_ns() - H.started_ns < MARKETS_WAIT_NS) {
+    if (market_check_waiting()) {
         H.plan_scheduled = 1;
         lws_sul_schedule(H.lws, 0, &H.sul_plan, plan_cb, 50000);
         return;
@@ -236,7 +228,8 @@ static void on_frame(conn *c, const char *buf, size_t len, void *arg)
 {
     (void)arg;
     decode_info info;
-    decode_kind k = decode_frame(buf, len, util_wall_ns(), route_sink, NULL, &info);
+    /* conn stamped the message's arrival just before calling us. */
+    decode_kind k = decode_frame(buf, len, conn_get_stats(c)->last_rx_ns, route_sink, NULL, &info);
     if (c != H.pub) {
         on_private_frame(c, k, &info);
         return;
@@ -467,106 +460,6 @@ int host_plugin_reload(const char *name)
     return swap_begin(find_instance(name));
 }
 
-/* ------------------------------------------------------------ market list */
-
-static void tell_unknown(sub *s, const char *code)
-{
-    char msg[128];
-    snprintf(msg, sizeof msg, "unknown market code %s (not in the exchange's market list)", code);
-    log_warn("plugin instance '%s': %s %s", s->owner->name, s->type_name, msg);
-    upws_status *st = inbox_status_new(UPWS_STATUS_UNSERVED, NULL, msg);
-    st->sub_id = s->snapshot_id ? s->snapshot_id : s->id;
-    instance_status(s->owner, st);
-}
-
-/* "*" is the every-market stream of a private want, not a code. */
-static int code_unlisted(const char *code)
-{
-    return strcmp(code, "*") != 0 && markets_known(code) == 0;
-}
-
-/* Keeps the listed codes of a want; tells the plugin about the others.
- * Returns how many codes remain (compacted in place). */
-static size_t filter_codes(sub *probe, char **codes, size_t n)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (code_unlisted(codes[i])) {
-            tell_unknown(probe, codes[i]);
-            free(codes[i]);
-            continue;
-        }
-        codes[k++] = codes[i];
-    }
-    return k;
-}
-
-/* A list that arrives after subscriptions were registered (the first one,
- * or a refresh after a delisting) re-checks them: a want is rebuilt without
- * its unlisted codes, keeping what each subscriber has already been given. */
-static void recheck_subs(void)
-{
-    sub *s = registry_first();
-    while (s) {
-        sub *next = s->next;
-        size_t unknown = 0;
-        for (size_t i = 0; i < s->n_codes; i++)
-            unknown += code_unlisted(s->codes[i].code);
-        if (unknown) {
-            char **codes = xcalloc(s->n_codes, sizeof *codes);
-            uint8_t *got = xcalloc(s->n_codes, 1);
-            size_t k = 0;
-            for (size_t i = 0; i < s->n_codes; i++) {
-                if (code_unlisted(s->codes[i].code)) {
-                    tell_unknown(s, s->codes[i].code);
-                    continue;
-                }
-                got[k] = s->codes[i].got_snapshot;
-                codes[k++] = s->codes[i].code;
-            }
-            if (k) {
-                sub *n = registry_add(s->owner, s->id, s->type_name, codes, k, s->depth, s->level,
-                                      s->delivery, s->snapshot_id);
-                n->deadline_ns = s->deadline_ns;
-                for (size_t i = 0; i < k; i++)
-                    n->codes[i].got_snapshot = got[i];
-            } else {
-                instance_drop_id(s->owner, s->snapshot_id ? s->snapshot_id : s->id);
-            }
-            free(codes);
-            free(got);
-            registry_remove(s);
-            plan_soon();
-        }
-        s = next;
-    }
-}
-
-static void markets_done(int status, const char *body, size_t len, const char *remaining, void *arg)
-{
-    (void)arg, (void)remaining;
-    H.markets_pending = 0;
-    int n = status == 200 ? markets_load(body, len) : -1;
-    if (n < 0) {
-        log_warn("market list unavailable (%s %d%s%.*s); subscriptions are not checked against it",
-                 status < 0 ? "error" : "HTTP", status, status < 0 ? ": " : "", status < 0 ? (int)len : 0, body);
-        H.markets_next_ns = util_mono_ns() + MARKETS_RETRY_NS;
-        return;
-    }
-    log_info("market list: %d markets", n);
-    H.markets_next_ns = util_mono_ns() + MARKETS_REFRESH_NS;
-    recheck_subs();
-}
-
-static void markets_fetch(void)
-{
-    H.markets_next_ns = util_mono_ns() + MARKETS_RETRY_NS;  /* until it answers */
-    if (!H.cfg.rest_url || rest_get(H.lws, H.upstream, H.cfg.rest_url, "/v1/market/all", NULL, markets_done, NULL) != 0) {
-        H.markets_pending = 0;
-        log_warn("market list: cannot request it from %s", H.cfg.rest_url ? H.cfg.rest_url : "(no rest_url)");
-    }
-}
-
 /* ---------------------------------------------------------------- commands */
 
 static int accepts_commands(const instance *inst)
@@ -580,7 +473,7 @@ static void apply_subscribe(cmd *c, int snapshot)
         return;
     sub probe = {.id = snapshot ? 0 : c->id, .snapshot_id = snapshot ? c->id : 0, .owner = c->inst};
     snprintf(probe.type_name, sizeof probe.type_name, "%s", c->type_name);
-    c->n_codes = filter_codes(&probe, c->codes, c->n_codes);
+    c->n_codes = market_check_filter(&probe, c->codes, c->n_codes);
     if (c->n_codes == 0) {
         instance_drop_id(c->inst, c->id);
         return;
@@ -725,11 +618,14 @@ static void reload_config(void)
         return;
     }
     log_info("reloading %s", H.cfg.path);
+    for (size_t i = 0; i < next.n_warnings; i++)
+        log_warn("%s", next.warnings[i]);
     warn_upbit_changes(&H.cfg, &next);
     /* Instances copy what they need, so the old config can go once the new
      * one is in place; swaps then read their config from the new one. */
     config old = H.cfg;
     H.cfg = next;
+    market_check_set_url(H.cfg.rest_url);
     for (instance *i = H.instances; i; i = i->next)
         if (!config_has_instance(&H.cfg, i->name) && !i->replaces)
             instance_stop_begin(i);
@@ -740,7 +636,8 @@ static void reload_config(void)
             continue;
         }
         char *json = cnode_to_json(&H.cfg.plugins[i].config);
-        if (!json || strcmp(json, cur->config_json) != 0 || strcmp(cur->plugin, H.cfg.plugins[i].plugin) != 0) {
+        if (!json || strcmp(json, cur->config_json) != 0 || strcmp(cur->plugin, H.cfg.plugins[i].plugin) != 0 ||
+            cur->in.delivery != H.cfg.plugins[i].delivery) {
             log_info("plugin instance '%s' changed in the config; restarting it", cur->name);
             swap_begin(cur);
         }
@@ -783,8 +680,8 @@ static void tick_cb(lws_sorted_usec_list_t *sul)
 {
     (void)sul;
     router_expire_snapshots(util_mono_ns());
-    if (!H.stopping && !H.markets_pending && util_mono_ns() > H.markets_next_ns)
-        markets_fetch();
+    if (!H.stopping)
+        market_check_tick();
     int64_t now = util_wall_ns();
     int every = H.cfg.summary_interval;
     if (every > 0 && now - H.last_summary_ns >= (int64_t)every * 1000000000)
@@ -977,7 +874,7 @@ static void teardown(void)
         c = next;
     }
     streams_clear();
-    markets_clear();
+    market_check_free();
     planner_free(&H.plan);
     free(H.last_request);
     free(H.listed);
@@ -995,6 +892,8 @@ int host_run(const char *config_path)
     }
     log_set_level((upws_log_level)log_parse_level(H.cfg.log_level));
     log_set_json(strcmp(H.cfg.log_format, "json") == 0);
+    for (size_t i = 0; i < H.cfg.n_warnings; i++)
+        log_warn("%s", H.cfg.warnings[i]);
     H.counters.started_ns = util_wall_ns();
     install_signals();
     if (create_context() != 0) {
@@ -1028,9 +927,7 @@ int host_run(const char *config_path)
         start_instance(&H.cfg, i);
     if (H.cfg.reload_watch && reload_init() == 0)
         lws_sul_schedule(H.lws, 0, &H.sul_watch, watch_cb, 50000);
-    H.started_ns = util_mono_ns();
-    H.markets_pending = 1;
-    markets_fetch();
+    market_check_start(H.lws, H.upstream, H.cfg.rest_url, plan_soon);
     conn_start(H.pub);
     H.last_summary_ns = util_wall_ns();
     lws_sul_schedule(H.lws, 0, &H.sul_tick, tick_cb, 1000000);

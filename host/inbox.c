@@ -5,6 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__linux__)
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#define INBOX_FUTEX 1
+#endif
+
 /* A plugin that keeps up never has more than a handful of items waiting;
  * starting small keeps its ring in a few KiB (RSS per extra plugin). */
 #define RING_MIN 64
@@ -17,6 +24,7 @@ void inbox_init(inbox *q, size_t capacity)
     memset(q, 0, sizeof *q);
     pthread_mutex_init(&q->lock, NULL);
     pthread_cond_init(&q->nonempty, NULL);
+    atomic_init(&q->wake_seq, 0);
     q->capacity = capacity;
     q->size = RING_MIN;
     q->ring = xcalloc(q->size, sizeof *q->ring);
@@ -224,6 +232,37 @@ static int push_locked(inbox *q, const inbox_item *it, event **release)
     return INBOX_QUEUED;
 }
 
+/* ---- sleeping and waking the plugin thread ---- */
+
+/* Thread: the plugin's, lock held (and held again on return). `waiting`
+ * is set under the lock, so a pusher that sees it bumps wake_seq only after
+ * we read it: the futex wait then returns at once instead of missing the
+ * wake-up. Spurious returns are fine: the caller re-checks the queue. */
+static void inbox_sleep(inbox *q)
+{
+    q->waiting = 1;
+#ifdef INBOX_FUTEX
+    unsigned seq = atomic_load_explicit(&q->wake_seq, memory_order_relaxed);
+    pthread_mutex_unlock(&q->lock);
+    syscall(SYS_futex, &q->wake_seq, FUTEX_WAIT_PRIVATE, seq, NULL, NULL, 0);
+    pthread_mutex_lock(&q->lock);
+#else
+    pthread_cond_wait(&q->nonempty, &q->lock);
+#endif
+    q->waiting = 0;
+}
+
+/* Thread: loop, lock not held; the caller has cleared `waiting`. */
+static void inbox_signal(inbox *q)
+{
+#ifdef INBOX_FUTEX
+    atomic_fetch_add_explicit(&q->wake_seq, 1, memory_order_release);
+    syscall(SYS_futex, &q->wake_seq, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+#else
+    pthread_cond_signal(&q->nonempty);
+#endif
+}
+
 static int push(inbox *q, const inbox_item *it, int defer, int *wake_owed)
 {
     event *release = NULL;
@@ -237,7 +276,7 @@ static int push(inbox *q, const inbox_item *it, int defer, int *wake_owed)
         q->waiting = 0;
     pthread_mutex_unlock(&q->lock);
     if (wake && !defer)
-        pthread_cond_signal(&q->nonempty);
+        inbox_signal(q);
     *wake_owed = wake && defer;
     event_unref(release);
     return rc;
@@ -261,7 +300,7 @@ void inbox_wake(inbox *q)
     q->waiting = 0;
     pthread_mutex_unlock(&q->lock);
     if (wake)
-        pthread_cond_signal(&q->nonempty);
+        inbox_signal(q);
 }
 
 /* Called with the lock held: once the queue has drained to half, tell the
@@ -299,11 +338,8 @@ static void take_head(inbox *q, inbox_item *out)
 void inbox_pop(inbox *q, inbox_item *out)
 {
     pthread_mutex_lock(&q->lock);
-    while (q->count == 0 && !q->dropped_unreported) {
-        q->waiting = 1;
-        pthread_cond_wait(&q->nonempty, &q->lock);
-        q->waiting = 0;
-    }
+    while (q->count == 0 && !q->dropped_unreported)
+        inbox_sleep(q);
     if (!take_drop_report(q, out))
         take_head(q, out);
     pthread_mutex_unlock(&q->lock);

@@ -15,8 +15,11 @@
  * them. A timer that fires while its previous firing is still queued is
  * coalesced. An item holding an event owns one reference to it.
  *
- * Waking costs nothing per event while the plugin is busy: the condition
- * variable is signalled only when the plugin thread is actually waiting.
+ * Waking costs nothing per event while the plugin is busy: the plugin
+ * thread is signalled only when it is actually waiting. On Linux it sleeps
+ * on a futex word of its own rather than a condition variable: a woken
+ * pthread_cond_wait() takes the mutex back in its "contended" state, so
+ * the next unlock is one more futex syscall per wake-up, for nothing.
  * The ring starts small and doubles on demand (a plugin that keeps up never
  * touches more than a few KiB of it), and shrinks back once a backlog has
  * drained.
@@ -25,6 +28,7 @@
 #define UPWS_INBOX_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include "event.h"
 
@@ -53,7 +57,8 @@ typedef struct inbox_latest {
 
 typedef struct inbox {
     pthread_mutex_t lock;
-    pthread_cond_t nonempty;
+    pthread_cond_t nonempty;  /* where futexes are not available */
+    atomic_uint wake_seq;     /* Linux: the futex word the plugin thread sleeps on */
     inbox_item *ring;
     size_t size;              /* ring slots, a power of two; grows and shrinks */
     size_t capacity;          /* data items allowed to wait */
@@ -97,9 +102,9 @@ size_t inbox_depth(inbox *q);
 /* The instance's override of every subscription's policy (from YAML);
  * UPWS_DELIVERY_DEFAULT = none. Thread: loop, before events flow. */
 void inbox_set_delivery(inbox *q, upws_delivery d);
-/* The policy in effect for one subscription of this inbox's owner: the
- * instance override, else what the subscription asked for, else the type's
- * default (latest for ticker and orderbook, lossless for the rest). */
+/* The policy in effect for one subscription of this inbox's owner: what the
+ * subscription asked for, else the instance's setting (YAML), else the
+ * type's default (latest for ticker and orderbook, lossless for the rest). */
 upws_delivery inbox_resolve_delivery(const inbox *q, upws_delivery want, upws_type type);
 
 #endif

@@ -679,6 +679,8 @@ instance *instance_start_with(const plugin_conf *pc, char *const *dirs, size_t n
     inst->handover_len = state_len;
     pthread_mutex_init(&inst->lock, NULL);
     inbox_init(&inst->in, INBOX_CAPACITY);
+    /* plugins[i].delivery replaces the per-type defaults (a want that names its policy keeps it) */
+    inbox_set_delivery(&inst->in, pc->delivery);
     if (pthread_create(&inst->thread, NULL, instance_thread, inst) != 0) {
         snprintf(err, errlen, "plugin instance '%s': cannot start its thread", pc->name);
         inst->state = INST_FAILED;

@@ -7,6 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define JSON_SSE2 1
+#endif
+
 _Static_assert(JSON_MAX_DEPTH <= 64, "the container stack is one uint64_t bitmask");
 
 /* ---- low-level scanners: (p, end) in, next position out, NULL on error ---- */
@@ -78,8 +83,8 @@ static const char *json_scan_escape(const char *p, const char *end, const char *
 #define JSON_SWAR 1
 #endif
 
-/* Skips plain string bytes (not quote, backslash or control). Where it can,
- * eight at a time with the classic "has zero byte" tests: the lowest byte
+/* Skips plain string bytes (not quote, backslash or control), eight at a
+ * time where it can with the classic "has zero byte" tests: the lowest byte
  * they flag is always a true hit (false flags only sit above a true one),
  * so its position comes straight from the lowest set bit. */
 static const char *json_str_run(const char *p, const char *end)
@@ -102,12 +107,11 @@ static const char *json_str_run(const char *p, const char *end)
     return p;
 }
 
-/* p is on the opening quote. */
-static const char *json_scan_string(const char *p, const char *end, json_span *out,
-                                    const char **why)
+/* The general string scan from p (inside the string that starts at s):
+ * escapes, the last bytes before `end`, errors. */
+static const char *json_string_rest(const char *s, const char *p, const char *end, int escaped,
+                                    json_span *out, const char **why)
 {
-    const char *s = ++p;
-    int escaped = 0;
     for (;;) {
         p = json_str_run(p, end);
         if (p == end)
@@ -130,8 +134,66 @@ static const char *json_scan_string(const char *p, const char *end, json_span *o
     return NULL;
 }
 
+/* p is on the opening quote. Keys and values are nearly all plain and
+ * shorter than 16 bytes, so the common case is one SSE2 compare that finds
+ * the closing quote; it is kept small enough to inline, and everything
+ * else (escapes, the last 15 bytes of the buffer) goes to the general
+ * scan. Never reads at or past `end`. */
+static inline const char *json_scan_string(const char *p, const char *end, json_span *out,
+                                           const char **why)
+{
+    const char *s = ++p;
+#ifdef JSON_SSE2
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), ctl = _mm_set1_epi8(0x1F);
+    while (end - p >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        /* x <= 0x1F unsigned  <=>  min(x, 0x1F) == x */
+        __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
+                                   _mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x));
+        unsigned bits = (unsigned)_mm_movemask_epi8(hit);
+        if (bits) {
+            p += __builtin_ctz(bits);
+            if (*p != '"')
+                break;
+            if (out)
+                *out = (json_span){s, (size_t)(p - s), JSON_STRING, 0};
+            return p + 1;
+        }
+        p += 16;
+    }
+#endif
+    return json_string_rest(s, p, end, 0, out, why);
+}
+
+#ifdef JSON_SWAR
+/* 1 when all eight bytes of v are ASCII digits: the lowest byte that is not
+ * one sets its own high bit in one of the two terms (fast_float's test). */
+static inline int json_eight_digits(uint64_t v)
+{
+    return !(((v + UINT64_C(0x4646464646464646)) | (v - UINT64_C(0x3030303030303030))) &
+             UINT64_C(0x8080808080808080));
+}
+
+/* The value of eight ASCII digits (first byte most significant), in three
+ * multiplies instead of eight dependent multiply-adds. */
+static inline uint64_t json_eight_value(uint64_t v)
+{
+    const uint64_t mask = UINT64_C(0x000000FF000000FF);
+    v -= UINT64_C(0x3030303030303030);
+    v = v * 10 + (v >> 8);
+    return (((v & mask) * UINT64_C(0x000F424000000064)) +
+            (((v >> 16) & mask) * UINT64_C(0x0000271000000001))) >> 32;
+}
+#endif
+
+/* Prices and sizes carry 8-12 digits; whole words of digits go at once. */
 static inline const char *json_digits(const char *p, const char *end)
 {
+#ifdef JSON_SWAR
+    uint64_t v;
+    while (end - p >= 8 && (memcpy(&v, p, 8), json_eight_digits(v)))
+        p += 8;
+#endif
     while (p < end && (unsigned char)(*p - '0') < 10)
         p++;
     return p;
@@ -376,8 +438,10 @@ int json_obj_begin(json_cur *c, json_it *it) { return json_open(c, it, '{'); }
 int json_arr_begin(json_cur *c, json_it *it) { return json_open(c, it, '['); }
 
 /* Shared by obj/arr next: consumes the close or the separating comma.
- * Returns 0 at the close, 1 when another member follows, -1 on error. */
-static inline int json_next_sep(json_it *it, char close)
+ * Returns 0 at the close, 1 when another member follows, -1 on error.
+ * `ws_after`: skip whitespace after the comma too (an object's key scan
+ * does that itself: this is the decoder's innermost loop). */
+static inline int json_next_sep(json_it *it, char close, int ws_after)
 {
     json_cur *c = it->c;
     if (c->err)
@@ -393,7 +457,7 @@ static inline int json_next_sep(json_it *it, char close)
     if (it->n > 0) {
         if (*c->p != ',')
             return json_fail(c, "expected ',' or a closing bracket");
-        c->p = json_ws(c->p + 1, c->end);
+        c->p = ws_after ? json_ws(c->p + 1, c->end) : c->p + 1;
         if (c->p == c->end)
             return json_fail(c, "truncated container");
     }
@@ -403,7 +467,7 @@ static inline int json_next_sep(json_it *it, char close)
 
 int json_obj_next(json_it *it, json_span *key)
 {
-    int r = json_next_sep(it, '}');
+    int r = json_next_sep(it, '}', 0);
     if (r <= 0)
         return r;
     json_cur *c = it->c;
@@ -417,7 +481,7 @@ int json_obj_next(json_it *it, json_span *key)
 
 int json_arr_next(json_it *it)
 {
-    int r = json_next_sep(it, ']');
+    int r = json_next_sep(it, ']', 1);
     if (r <= 0)
         return r;
     if (*it->c->p == ']')   /* "[1,]" */
@@ -547,7 +611,15 @@ static void json_dec_digits(json_dec *d, const char *ip, size_t il, const char *
  * caller redoes the sum with json_dec_digits when there are > 19). */
 static const char *json_dec_run(const char *p, const char *end, uint64_t *m)
 {
-    uint64_t v = *m;
+    uint64_t v = *m, w;
+#ifdef JSON_SWAR
+    while (end - p >= 8 && (memcpy(&w, p, 8), json_eight_digits(w))) {
+        v = v * 100000000u + json_eight_value(w);
+        p += 8;
+    }
+#else
+    (void)w;
+#endif
     for (; p < end && (unsigned char)(*p - '0') < 10; p++)
         v = v * 10 + (uint64_t)(*p - '0');
     *m = v;
@@ -626,6 +698,43 @@ int json_int64(const char *p, size_t len, int64_t *out)
     return JSON_NUM_OK;
 }
 
+#ifdef __SIZEOF_INT128__
+__extension__ typedef unsigned __int128 json_u128;
+
+/* 2^-s as a double, for 0 <= s <= 1022: exact, so scaling by it is too. */
+static inline double json_pow2_neg(int s)
+{
+    uint64_t bits = (uint64_t)(1023 - s) << 52;
+    double d;
+    memcpy(&d, &bits, sizeof d);
+    return d;
+}
+
+/* m * 10^e10 correctly rounded, for m < 2^64 and -19 <= e10 <= 19, in
+ * integer arithmetic: the one conversion to double (an integer of at most
+ * 128 bits) is the one rounding. For a negative exponent the quotient
+ * m * 2^s / 10^k carries ≥ 62 bits and a sticky bit for a non-zero
+ * remainder, which rounds exactly like the infinite quotient would. This
+ * keeps 17-19 digit values (acc_trade_price_24h) off strtod. */
+static double json_exact128(uint64_t m, long e10)
+{
+    static const uint64_t pow10u[20] = {
+        UINT64_C(1), UINT64_C(10), UINT64_C(100), UINT64_C(1000), UINT64_C(10000), UINT64_C(100000),
+        UINT64_C(1000000), UINT64_C(10000000), UINT64_C(100000000), UINT64_C(1000000000),
+        UINT64_C(10000000000), UINT64_C(100000000000), UINT64_C(1000000000000),
+        UINT64_C(10000000000000), UINT64_C(100000000000000), UINT64_C(1000000000000000),
+        UINT64_C(10000000000000000), UINT64_C(100000000000000000), UINT64_C(1000000000000000000),
+        UINT64_C(10000000000000000000)};
+    if (e10 >= 0)
+        return (double)((json_u128)m * pow10u[e10]);
+    int s = 127 - (64 - __builtin_clzll(m));   /* m << s lies in [2^126, 2^127) */
+    json_u128 n = (json_u128)m << s, d = pow10u[-e10];
+    json_u128 q = n / d;
+    q |= (n % d) != 0;
+    return (double)q * json_pow2_neg(s);
+}
+#endif
+
 int json_double(const char *p, size_t len, double *out)
 {
     static const double pow10[] = {
@@ -648,7 +757,15 @@ int json_double(const char *p, size_t len, double *out)
     /* Fast path (Clinger): m and 10^|e10| are both exact doubles, so one
      * IEEE multiply or divide gives the correctly rounded result. This
      * covers nearly every price and size Upbit sends. */
-    if (d.inexact || d.m > (UINT64_C(1) << 53) || d.e10 < -22 || d.e10 > 22)
+    int clinger = d.m <= (UINT64_C(1) << 53) && d.e10 >= -22 && d.e10 <= 22;
+#ifdef __SIZEOF_INT128__
+    if (!d.inexact && !clinger && d.e10 >= -19 && d.e10 <= 19) {
+        double v = json_exact128(d.m, d.e10);
+        *out = d.neg ? -v : v;
+        return JSON_NUM_OK;
+    }
+#endif
+    if (d.inexact || !clinger)
         return json_double_slow(p, len, out);
     double v = (double)d.m;
     v = d.e10 < 0 ? v / pow10[-d.e10] : v * pow10[d.e10];

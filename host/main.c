@@ -85,6 +85,8 @@ static int cmd_check(const char *path)
         fprintf(stderr, "%s\n", err);
         return 1;
     }
+    for (size_t i = 0; i < cfg.n_warnings; i++)
+        fprintf(stderr, "warning: %s\n", cfg.warnings[i]);
     int rc = check_urls(&cfg) || check_plugins(&cfg);
     if (!rc)
         printf("%s: OK (%zu plugin instance%s)\n", path, cfg.n_plugins, cfg.n_plugins == 1 ? "" : "s");

@@ -2,7 +2,9 @@
 """Splits a `perf record -g` profile of upws into the stages of the data
 path, by the innermost frame of each sample that belongs to a known
 function (so a kernel sample under a futex call is charged to queueing).
-Usage: perf script -i FILE -F tid,ip,sym,dso | perf_split.py"""
+Usage: perf script -i FILE -F tid,ip,sym,dso | perf_split.py [CPU_US_PER_MSG]
+With the profiled run's CPU µs/msg (run.py prints it), each stage's share
+is also given in µs per message."""
 import collections
 import re
 import sys
@@ -45,8 +47,9 @@ def main():
         if m:
             frames.append((m.group(1), m.group(2)))
     n = sum(totals.values()) or 1
+    us = float(sys.argv[1]) if len(sys.argv) > 1 else 0.0
     for st, c in totals.most_common():
-        print("%-32s %5.1f %%" % (st, 100.0 * c / n))
+        print("%-32s %5.1f %%" % (st, 100.0 * c / n) + ("  %5.2f µs/msg" % (us * c / n) if us else ""))
     print("threads (share of samples): " + ", ".join(
         "%s %.0f%%" % (t, 100.0 * sum(c.values()) / n) for t, c in
         sorted(threads.items(), key=lambda kv: -sum(kv[1].values()))[:6]))

@@ -285,54 +285,87 @@ def python_available():
     return subprocess.run(["/usr/bin/python3", "-c", "import websockets"], capture_output=True).returncode == 0
 
 
-def run_all(args):
-    R = {}
+def scenarios(args):
+    """Every scenario in run order: (short name for --only, table name, how
+    to run it). Nothing runs until called."""
     floor = [args.lws_count, "0"]
+    raw = [os.path.join(os.path.dirname(args.lws_count), "bench_raw_count"), "0"]
+    raw_ok = os.path.exists(raw[0])
     py = ["/usr/bin/python3", os.path.join(HERE, "py_consumer.py"), "0"]
     ccxt = ["node", os.path.join(HERE, "ccxt_consumer.js"), "0"]
 
     def ref(name, rate, argv, tick_us=1000, pt_buf=None):
-        env = dict(os.environ, BENCH_PT_BUF=str(pt_buf or args.pt_buf))
-        runs = []
-        for _ in range(args.repeat):
-            # The port is only known once the feeder runs: patch it in.
-            feeder = Feeder(args.feeder, rate, args.duration, args.codes, tick_us)
-            try:
-                argv = list(argv)
-                argv[-1] = str(feeder.port)
-                runs.append(run_reference(name, argv, feeder, args.duration, cwd=HERE, env=env))
-            finally:
-                feeder.stop()
-        R[name] = median_run(name, runs, rate)
+        def run():
+            env = dict(os.environ, BENCH_PT_BUF=str(pt_buf or args.pt_buf))
+            runs = []
+            for _ in range(args.repeat):
+                # The port is only known once the feeder runs: patch it in.
+                feeder = Feeder(args.feeder, rate, args.duration, args.codes, tick_us)
+                try:
+                    a = list(argv)
+                    a[-1] = str(feeder.port)
+                    runs.append(run_reference(name, a, feeder, args.duration, cwd=HERE, env=env))
+                finally:
+                    feeder.stop()
+            return median_run(name, runs, rate)
+        return run
 
-    print("-- saturated (feeder as fast as the socket allows), %d s each" % args.duration, flush=True)
-    ref("floor (lws count)", 0, floor)
+    def up(name, rate, cs, tick_us=1000):
+        return lambda: scenario(args, name, rate, cs, tick_us=tick_us)
+
+    py_ok, ccxt_ok = python_available(), ccxt_available()
+    out = [("floor", "floor (lws count)", ref("floor (lws count)", 0, floor))]
     if args.pt_buf != 4096:
-        ref("floor, lws default 4 KiB reads", 0, floor, pt_buf=4096)
-    if python_available():
-        ref("python websockets+json", 0, py)
-    else:
-        print("python websockets+json: skipped (apt-get install python3-websockets)")
-    if ccxt_available():
-        ref("ccxt watchTickers", 0, ccxt)
-    else:
-        print("ccxt watchTickers: skipped (npm unreachable or not installed: see run.sh)")
+        out.append(("floor4k", "floor, lws default 4 KiB reads",
+                    ref("floor, lws default 4 KiB reads", 0, floor, pt_buf=4096)))
+    if raw_ok:
+        out.append(("raw", "raw framing, no lws", ref("raw framing, no lws", 0, raw)))
+    if py_ok:
+        out.append(("python", "python websockets+json", ref("python websockets+json", 0, py)))
+    if ccxt_ok:
+        out.append(("ccxt", "ccxt watchTickers", ref("ccxt watchTickers", 0, ccxt)))
     for n in (1, 10, 50):
-        R["upws sat %d" % n] = scenario(args, "upws sat %d" % n, 0, counters(n, "lossless"))
-    R["upws sat 10 + slow"] = scenario(args, "upws sat 10 + slow", 0, counters(10, "lossless", 100))
-    print("-- fixed rate %d msgs/s in 1 ms ticks, %d s each" % (args.rate, args.duration), flush=True)
-    ref("floor @rate", args.rate, floor)
-    if python_available():
-        ref("python @rate", args.rate, py)
-    if ccxt_available():
-        ref("ccxt @rate", args.rate, ccxt)
+        out.append(("sat%d" % n, "upws sat %d" % n, up("upws sat %d" % n, 0, counters(n, "lossless"))))
+    out.append(("sat10slow", "upws sat 10 + slow", up("upws sat 10 + slow", 0, counters(10, "lossless", 100))))
+    out.append(("floor@rate", "floor @rate", ref("floor @rate", args.rate, floor)))
+    if raw_ok:
+        out.append(("raw@rate", "raw framing @rate", ref("raw framing @rate", args.rate, raw)))
+    if py_ok:
+        out.append(("python@rate", "python @rate", ref("python @rate", args.rate, py)))
+    if ccxt_ok:
+        out.append(("ccxt@rate", "ccxt @rate", ref("ccxt @rate", args.rate, ccxt)))
     for n in (1, 10, 50):
-        R["upws @rate %d" % n] = scenario(args, "upws @rate %d" % n, args.rate, counters(n))
-    R["upws @rate 10 + slow"] = scenario(args, "upws @rate 10 + slow", args.rate, counters(10, "default", 100))
-    print("-- fixed rate %d msgs/s, every frame on its own (evenly paced)" % args.rate, flush=True)
-    ref("floor @rate even", args.rate, floor, tick_us=0)
+        out.append(("rate%d" % n, "upws @rate %d" % n, up("upws @rate %d" % n, args.rate, counters(n))))
+    out.append(("rate10slow", "upws @rate 10 + slow",
+                up("upws @rate 10 + slow", args.rate, counters(10, "default", 100))))
+    out.append(("floor@even", "floor @rate even", ref("floor @rate even", args.rate, floor, tick_us=0)))
     for n in (1, 10):
-        R["upws @rate %d even" % n] = scenario(args, "upws @rate %d even" % n, args.rate, counters(n), tick_us=0)
+        out.append(("rate%deven" % n, "upws @rate %d even" % n,
+                    up("upws @rate %d even" % n, args.rate, counters(n), tick_us=0)))
+    return out
+
+
+def run_all(args, only=None):
+    R = {}
+    if not python_available():
+        print("python websockets+json: skipped (apt-get install python3-websockets)")
+    if not ccxt_available():
+        print("ccxt watchTickers: skipped (npm unreachable or not installed: see run.sh)")
+    known = scenarios(args)
+    if only:
+        unknown = set(only) - {k for k, _, _ in known}
+        if unknown:
+            sys.exit("--only: unknown scenario(s) %s; known: %s" % (
+                ", ".join(sorted(unknown)), " ".join(k for k, _, _ in known)))
+    heads = {"floor": "-- saturated (feeder as fast as the socket allows), %d s each" % args.duration,
+             "floor@rate": "-- fixed rate %d msgs/s in 1 ms ticks, %d s each" % (args.rate, args.duration),
+             "floor@even": "-- fixed rate %d msgs/s, every frame on its own (evenly paced)" % args.rate}
+    for key, name, run in known:
+        if only and key not in only:
+            continue
+        if key in heads and not only:
+            print(heads[key], flush=True)
+        R[name] = run()
     return R
 
 
@@ -341,38 +374,51 @@ def verdict(ok):
 
 
 def targets(R, rate):
+    """The issue's targets; a target whose scenarios did not run (--only) is
+    left out."""
     rows = []
-    floor = R["floor (lws count)"]["rate"]
 
     def add(what, target, value, ok):
         rows.append((what, target, value, verdict(ok)))
 
-    s1 = R["upws sat 1"]
-    add("1 plugin, saturated: msgs/s delivered", "≥ 0.6 × floor = %.0f" % (0.6 * floor),
-        "%.0f (%.2f × floor)" % (s1["rate"], s1["rate"] / floor), s1["rate"] >= 0.6 * floor)
+    def have(*names):
+        return all(n in R for n in names)
+
+    if have("floor (lws count)", "upws sat 1"):
+        floor, s1 = R["floor (lws count)"]["rate"], R["upws sat 1"]
+        add("1 plugin, saturated: msgs/s delivered", "≥ 0.6 × floor = %.0f" % (0.6 * floor),
+            "%.0f (%.2f × floor)" % (s1["rate"], s1["rate"] / floor), s1["rate"] >= 0.6 * floor)
     for ref, k in (("ccxt watchTickers", 2.8), ("python websockets+json", 2.5)):
-        if ref in R:
+        if have(ref, "upws sat 1"):
+            s1 = R["upws sat 1"]
             add("1 plugin vs %s" % ref, "≥ %.1f ×" % k, "%.2f ×" % (s1["rate"] / R[ref]["rate"]),
                 s1["rate"] >= k * R[ref]["rate"])
-    s10 = R["upws sat 10"]
-    add("10 plugins, saturated: msgs/s each", "≥ 80,000", "%.0f" % s10["rate"], s10["rate"] >= 80000)
-    r1, r10 = R["upws @rate 1"], R["upws @rate 10"]
-    add("CPU at %d msgs/s, 1 plugin" % rate, "≤ 10 %", "%.1f %%" % r1["cpu_pct"], r1["cpu_pct"] <= 10)
-    add("CPU at %d msgs/s, 10 plugins" % rate, "≤ 15 %", "%.1f %%" % r10["cpu_pct"], r10["cpu_pct"] <= 15)
-    add("p99 frame → callback, %d msgs/s, 10 plugins" % rate, "≤ 100 µs",
-        "%.0f µs" % (r10["p99_ns"] / 1e3), r10["p99_ns"] <= 100000)
-    add("peak RSS, 10 plugins × %d codes" % 100, "≤ 16 MiB", "%.1f MiB" % (r10["hwm_kib"] / 1024),
-        r10["hwm_kib"] <= 16 * 1024)
-    r50 = R["upws @rate 50"]
-    growth = (r50["hwm_kib"] - r10["hwm_kib"]) / 40
-    add("RSS growth per extra plugin (10 → 50)", "≤ 256 KiB", "%.0f KiB" % growth, growth <= 256)
-    sl = R["upws @rate 10 + slow"]
-    add("slow plugin (100 ms/callback): others' p99 at %d msgs/s" % rate, "unchanged (vs %.0f µs)"
-        % (r10["p99_ns"] / 1e3), "%.0f µs" % (sl["p99_ns"] / 1e3), sl["p99_ns"] <= max(1.25 * r10["p99_ns"], r10["p99_ns"] + 20000))
-    ss, s10r = R["upws sat 10 + slow"], R["upws sat 10"]
-    rin, rin_ref = ss["sent"] / ss["feed_s"], s10r["sent"] / s10r["feed_s"]
-    add("slow plugin: loop receive rate, saturated, 10 plugins", "unchanged (vs %.0f/s)" % rin_ref,
-        "%.0f/s (%.2f ×)" % (rin, rin / rin_ref), rin >= 0.9 * rin_ref)
+    if have("upws sat 10"):
+        s10 = R["upws sat 10"]
+        add("10 plugins, saturated: msgs/s each", "≥ 80,000", "%.0f" % s10["rate"], s10["rate"] >= 80000)
+    if have("upws @rate 1"):
+        r1 = R["upws @rate 1"]
+        add("CPU at %d msgs/s, 1 plugin" % rate, "≤ 10 %", "%.1f %%" % r1["cpu_pct"], r1["cpu_pct"] <= 10)
+    if have("upws @rate 10"):
+        r10 = R["upws @rate 10"]
+        add("CPU at %d msgs/s, 10 plugins" % rate, "≤ 15 %", "%.1f %%" % r10["cpu_pct"], r10["cpu_pct"] <= 15)
+        add("p99 frame → callback, %d msgs/s, 10 plugins" % rate, "≤ 100 µs",
+            "%.0f µs" % (r10["p99_ns"] / 1e3), r10["p99_ns"] <= 100000)
+        add("peak RSS, 10 plugins × %d codes" % 100, "≤ 16 MiB", "%.1f MiB" % (r10["hwm_kib"] / 1024),
+            r10["hwm_kib"] <= 16 * 1024)
+    if have("upws @rate 10", "upws @rate 50"):
+        growth = (R["upws @rate 50"]["hwm_kib"] - R["upws @rate 10"]["hwm_kib"]) / 40
+        add("RSS growth per extra plugin (10 → 50)", "≤ 256 KiB", "%.0f KiB" % growth, growth <= 256)
+    if have("upws @rate 10", "upws @rate 10 + slow"):
+        r10, sl = R["upws @rate 10"], R["upws @rate 10 + slow"]
+        add("slow plugin (100 ms/callback): others' p99 at %d msgs/s" % rate, "unchanged (vs %.0f µs)"
+            % (r10["p99_ns"] / 1e3), "%.0f µs" % (sl["p99_ns"] / 1e3),
+            sl["p99_ns"] <= max(1.25 * r10["p99_ns"], r10["p99_ns"] + 20000))
+    if have("upws sat 10", "upws sat 10 + slow"):
+        ss, s10r = R["upws sat 10 + slow"], R["upws sat 10"]
+        rin, rin_ref = ss["sent"] / ss["feed_s"], s10r["sent"] / s10r["feed_s"]
+        add("slow plugin: loop receive rate, saturated, 10 plugins", "unchanged (vs %.0f/s)" % rin_ref,
+            "%.0f/s (%.2f ×)" % (rin, rin / rin_ref), rin >= 0.9 * rin_ref)
     return rows
 
 
@@ -388,8 +434,9 @@ def markdown(R, rows, rate):
         out.append("| %s | %s | %.0f | %.2f | %.1f | %.1f | %s | %s | %s |" % (
             name, "max" if not r["rate_in"] else "%d/s" % r["rate_in"], r["rate"], r["cpu_us_per_msg"],
             r["cpu_pct"], r["hwm_kib"] / 1024, " | ".join(lat), lost, spread))
-    out += ["", "| target | wanted | measured | |", "|---|---|---|---|"]
-    out += ["| %s | %s | %s | %s |" % row for row in rows]
+    if rows:
+        out += ["", "| target | wanted | measured | |", "|---|---|---|---|"]
+        out += ["| %s | %s | %s | %s |" % row for row in rows]
     return "\n".join(out)
 
 
@@ -430,8 +477,10 @@ def main():
                     help="the floor client's lws pt_serv_buf_size; default: what host/host.c sets, else 4096")
     ap.add_argument("--wake", help="bench_wake: print this machine's wake-up costs first")
     ap.add_argument("--taskset", help="experiments: run upws pinned to these CPUs (taskset -c)")
-    ap.add_argument("--perf", help="with --only: perf record the upws process into this file")
-    ap.add_argument("--only", help="run one scenario: floor|sat1|sat10|sat50|rate1|rate10|slow")
+    ap.add_argument("--perf", help="with --only and one upws scenario: perf record the upws process "
+                    "into this file (implies --repeat 1)")
+    ap.add_argument("--only", help="comma-separated scenarios to run (e.g. floor,sat1,rate1,rate10); "
+                    "an unknown name lists them all")
     args = ap.parse_args()
     for k in ("upws", "feeder", "lws_count", "plugins"):
         setattr(args, k, os.path.abspath(getattr(args, k)))
@@ -441,9 +490,10 @@ def main():
     if args.wake:
         print("wake-up CPU cost here (bench_wake): " +
               subprocess.run([args.wake], capture_output=True, text=True).stdout.strip() + " (µs)", flush=True)
-    if args.only:
-        return run_one(args)
-    R = run_all(args)
+    only = args.only.split(",") if args.only else None
+    if args.perf:
+        args.repeat = 1
+    R = run_all(args, only)
     rows = targets(R, args.rate)
     print()
     print(markdown(R, rows, args.rate))
@@ -451,16 +501,6 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"machine": machine(), "results": R}, f, indent=1)
-
-
-def run_one(args):
-    """A single scenario, for profiling (perf attaches to the upws it prints)."""
-    table = {"sat1": (0, counters(1, "lossless")), "sat10": (0, counters(10, "lossless")),
-             "sat50": (0, counters(50, "lossless")), "rate1": (args.rate, counters(1)),
-             "rate10": (args.rate, counters(10)), "slow": (args.rate, counters(10, "default", 100))}
-    rate, cs = table[args.only]
-    args.repeat = 1
-    scenario(args, args.only, rate, cs)
 
 
 if __name__ == "__main__":

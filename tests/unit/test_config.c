@@ -365,8 +365,8 @@ static void test_sample(void)
     CHECK(c.n_plugin_dirs == 1);
     join(want, root, "/build/plugins");
     CHECK_STR(c.n_plugin_dirs ? c.plugin_dirs[0] : NULL, want);
-    CHECK(c.n_plugins == 1);
-    if (c.n_plugins == 1) {
+    CHECK(c.n_plugins >= 1);   /* the shipped file grows examples; the first stays */
+    if (c.n_plugins >= 1) {
         CHECK_STR(c.plugins[0].name, "rec-majors");
         CHECK_STR(c.plugins[0].plugin, "csv_recorder");
         CHECK(cnode_get(&c.plugins[0].config, "dir") != NULL);
@@ -380,9 +380,104 @@ static void test_sample(void)
     CHECK(config_load(path, &c, err, sizeof err) == 0);
     CHECK_STR(c.access_key, "ak-test");
     CHECK_STR(c.secret_key, "sk-test");
+    CHECK(c.n_warnings == 0);   /* the shipped file references the keys */
     config_free(&c);
     unsetenv("UPBIT_ACCESS_KEY");
     unsetenv("UPBIT_SECRET_KEY");
+}
+
+/* ---- plugins[i].delivery --------------------------------------------------- */
+
+static void test_delivery(void)
+{
+    config c;
+    char err[512];
+    setenv("UPWS_T_POLICY", "latest", 1);
+    int rc = load_text("plugins:\n"
+                       "  - {name: a, plugin: p}\n"
+                       "  - {name: b, plugin: p, delivery: lossless}\n"
+                       "  - {name: c, plugin: p, delivery: latest}\n"
+                       "  - {name: d, plugin: p, delivery: ~}\n"
+                       "  - {name: e, plugin: p, delivery: '${UPWS_T_POLICY}'}\n",
+                       &c, err, sizeof err);
+    CHECK(rc == 0);
+    CHECK_STR(err, "");
+    if (rc == 0 && c.n_plugins == 5) {
+        CHECK(c.plugins[0].delivery == UPWS_DELIVERY_DEFAULT);   /* absent: per-type defaults */
+        CHECK(c.plugins[1].delivery == UPWS_DELIVERY_LOSSLESS);
+        CHECK(c.plugins[2].delivery == UPWS_DELIVERY_LATEST);
+        CHECK(c.plugins[3].delivery == UPWS_DELIVERY_DEFAULT);   /* null = not set */
+        CHECK(c.plugins[4].delivery == UPWS_DELIVERY_LATEST);
+    }
+    config_free(&c);
+    unsetenv("UPWS_T_POLICY");
+    EXPECT_ERR("plugins:\n  - name: a\n    plugin: p\n    delivery: fast\n", 4, 15,
+               "key 'plugins[0].delivery': expected lossless or latest, got 'fast'");
+    EXPECT_ERR("plugins:\n  - name: a\n    plugin: p\n    delivery: Latest\n", 4, 15,
+               "key 'plugins[0].delivery': expected lossless or latest, got 'Latest'");
+    EXPECT_ERR("plugins:\n  - name: a\n    plugin: p\n  - name: b\n    plugin: p\n    delivery: [latest]\n",
+               6, 15, "key 'plugins[1].delivery': expected a string, got a list");
+    EXPECT_ERR("plugins:\n  - name: a\n    plugin: p\n    delivery: ''\n", 4, 15,
+               "key 'plugins[0].delivery': expected lossless or latest, got ''");
+}
+
+/* ---- literal API keys in a readable file ------------------------------------ */
+
+/* Loads `text` from keys.yaml with file mode `mode`; returns the number of
+ * warnings and copies the first one into first. */
+static size_t key_warnings(const char *text, mode_t mode, char *first, size_t n)
+{
+    const char *p = write_file("keys.yaml", text);
+    CHECK(chmod(p, mode) == 0);
+    config c;
+    char err[512];
+    first[0] = '\0';
+    int rc = config_load(p, &c, err, sizeof err);
+    CHECK(rc == 0);
+    if (rc != 0) {
+        fprintf(stderr, "  %s\n", err);
+        return 0;
+    }
+    size_t count = c.n_warnings;
+    if (count)
+        sfmt(first, n, "%s", c.warnings[0]);
+    for (size_t i = 0; i < c.n_warnings; i++)   /* the values never appear */
+        CHECK(!strstr(c.warnings[i], "AKVALUE") && !strstr(c.warnings[i], "SKVALUE"));
+    config_free(&c);
+    return count;
+}
+
+static void test_literal_key_warning(void)
+{
+    static const char literal[] = "upbit:\n  access_key: AKVALUE\n  secret_key: \"SKVALUE\"\n";
+    static const char refs[] = "upbit:\n  access_key: ${UPWS_T_AK}\n  secret_key: ${UPWS_T_SK}\n";
+    char w[1024], want[PATH_MAX + 64];
+    setenv("UPWS_T_AK", "AKVALUE", 1);
+    setenv("UPWS_T_SK", "SKVALUE", 1);
+    unsetenv("UPWS_T_UNSET");
+
+    CHECK(key_warnings(literal, 0644, w, sizeof w) == 1);
+    sfmt(want, sizeof want, "%s: upbit.access_key and upbit.secret_key are written in the file",
+         tmp_path("keys.yaml"));
+    CHECK(strncmp(w, want, strlen(want)) == 0);
+    CHECK(strstr(w, "mode 0644") && strstr(w, "every user") && strstr(w, "chmod 600") && strstr(w, "${ENV}"));
+    CHECK(key_warnings(literal, 0640, w, sizeof w) == 1);   /* group-readable is enough */
+    CHECK(strstr(w, "mode 0640") && strstr(w, "its group"));
+    CHECK(key_warnings(literal, 0604, w, sizeof w) == 1);
+    CHECK(key_warnings(literal, 0600, w, sizeof w) == 0);
+    CHECK(key_warnings(literal, 0400, w, sizeof w) == 0);
+    CHECK(key_warnings(refs, 0644, w, sizeof w) == 0);      /* the file holds no secret */
+    CHECK(key_warnings("upbit: {access_key: '', secret_key: ''}\n", 0644, w, sizeof w) == 0);
+    CHECK(key_warnings("log: {level: warn}\n", 0644, w, sizeof w) == 0);
+    /* Text of the file counts wherever it sits: a default, a prefix. */
+    CHECK(key_warnings("upbit:\n  access_key: ${UPWS_T_AK}\n  secret_key: ${UPWS_T_UNSET:-SKVALUE}\n",
+                       0644, w, sizeof w) == 1);
+    CHECK(strstr(w, ": upbit.secret_key is written") != NULL);
+    CHECK(key_warnings("upbit:\n  access_key: AK${UPWS_T_AK}\n  secret_key: ${UPWS_T_SK}\n",
+                       0644, w, sizeof w) == 1);
+    CHECK(strstr(w, ": upbit.access_key is written") != NULL);
+    unsetenv("UPWS_T_AK");
+    unsetenv("UPWS_T_SK");
 }
 
 /* ---- errors ------------------------------------------------------------------ */
@@ -606,6 +701,8 @@ int main(void)
     test_files();
     test_aliases();
     test_json_types();
+    test_delivery();
+    test_literal_key_warning();
     cleanup();
     return CHECK_DONE();
 }

@@ -130,7 +130,8 @@ static void test_lossless_overflow_counted_and_reported(void)
     CHECK(pop_seq(&q, &it) == 1);
     /* Drained to half: the report comes before the rest. */
     inbox_pop(&q, &it);
-    CHECK(it.kind == ITEM_STATUS && it.status && it.status->kind == UPWS_STATUS_DROPPED && it.status->count == 2);
+    CHECK(it.kind == ITEM_STATUS && it.status);
+    CHECK(it.status && it.status->kind == UPWS_STATUS_DROPPED && it.status->count == 2);
     inbox_item_release(&it);
     CHECK(pop_seq(&q, &it) == 2);
     CHECK(pop_seq(&q, &it) == 3);
@@ -188,7 +189,8 @@ static void test_timer_coalescing(void)
 {
     inbox q;
     inbox_init(&q, 10);
-    inbox_item t7 = {.kind = ITEM_TIMER, .id = 7, .fn = timer_fn}, t8 = {.kind = ITEM_TIMER, .id = 8, .fn = timer_fn};
+    inbox_item t7 = {.kind = ITEM_TIMER, .id = 7, .fn = timer_fn};
+    inbox_item t8 = {.kind = ITEM_TIMER, .id = 8, .fn = timer_fn};
     inbox_push(&q, &t7);
     push_ev(&q, mk("trade", "KRW-BTC", 1), NULL);
     inbox_push(&q, &t7);

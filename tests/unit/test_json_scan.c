@@ -306,6 +306,137 @@ static void test_double(void)
     setlocale(LC_NUMERIC, "C");
 }
 
+/* 17-19 significant digits (acc_trade_price_24h and the like) take the
+ * exact 128-bit path instead of strtod: bit for bit the same, including
+ * values halfway between two doubles. */
+static void test_double_long(void)
+{
+    static const char *s[] = {
+        "228827082483.70729000", "22882708248370729", "9007199254740993", "9007199254740995",
+        "9007199254740993.0", "900719925474099.35", "9999999999999999999", "9999999999999999999e19",
+        "9999999999999999999e-19", "1000000000000000001e-19", "18446744073709551615",
+        "1844674407370955161.5", "4503599627370496.5", "4503599627370497.5", "0.1000000000000000055",
+        "7.0064923216240854e-46", "123456789012345678e-22", "1234567890123456789e-20",
+        "-98765432109876543.21", "12345678901234567.89e3", "55.000000000000000001",
+        "1.7976931348623157e308", "2.2250738585072014e-308", "35184372088832.00390625",
+    };
+    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
+        int ok = dbl_matches_strtod(s[i]);
+        CHECK(ok);
+        if (!ok)
+            fprintf(stderr, "  json_double(%s) differs from strtod\n", s[i]);
+    }
+    /* 15-19 digits, the point anywhere, exponents around the exact range */
+    srand(777);
+    int mismatches = 0;
+    for (int i = 0; i < 300000; i++) {
+        char t[80];
+        int o = 0, nd = 15 + rand() % 5, point = rand() % (nd + 1);
+        if (rand() % 5 == 0)
+            t[o++] = '-';
+        for (int k = 0; k < nd; k++) {
+            if (k == point && k > 0)
+                t[o++] = '.';
+            t[o++] = (char)((k == 0 ? '1' : '0') + rand() % (k == 0 ? 9 : 10));
+        }
+        if (rand() % 2)
+            o += sprintf(t + o, "e%d", rand() % 50 - 25);
+        t[o] = '\0';
+        if (!dbl_matches_strtod(t) && mismatches++ < 5)
+            fprintf(stderr, "  json_double(%s) differs from strtod\n", t);
+    }
+    CHECK(mismatches == 0);
+    /* halfway between two doubles above 2^53: round to even, both ways */
+    mismatches = 0;
+    for (uint64_t m = (UINT64_C(1) << 53) + 1; m < (UINT64_C(1) << 53) + 2000; m += 2) {
+        char t[40];
+        snprintf(t, sizeof t, "%llu", (unsigned long long)m);
+        mismatches += !dbl_matches_strtod(t);
+        snprintf(t, sizeof t, "%llu.5", (unsigned long long)m / 10);
+        mismatches += !dbl_matches_strtod(t);
+    }
+    CHECK(mismatches == 0);
+}
+
+/* Number texts of every length next to the 8-digit blocks the scanner
+ * takes at once: the grammar and the value must not depend on them. */
+static void test_digit_blocks(void)
+{
+    char t[64];
+    int bad = 0;
+    for (int il = 1; il <= 20; il++) {
+        for (int fl = 0; fl <= 20; fl++) {
+            int o = 0;
+            for (int k = 0; k < il; k++)
+                t[o++] = (char)('1' + (k * 7 + fl) % 9);
+            if (fl) {
+                t[o++] = '.';
+                for (int k = 0; k < fl; k++)
+                    t[o++] = (char)('0' + (k * 3 + il) % 10);
+            }
+            t[o] = '\0';
+            bad += !valid_n(t, (size_t)o) || !dbl_matches_strtod(t);
+            /* a non-digit right after a block is still an error */
+            t[o] = 'x';
+            bad += valid_n(t, (size_t)o + 1);
+            t[o] = '.';
+            bad += valid_n(t, (size_t)o + 1);
+            t[o] = '\0';
+            int64_t v;
+            if (!fl && il <= 18)
+                bad += json_int64(t, (size_t)o, &v) != JSON_NUM_OK || v != strtoll(t, NULL, 10);
+        }
+    }
+    CHECK(bad == 0);
+    CHECK(!valid("12345678.") && !valid("1234567890123456.e5") && !valid("123456789012345678a"));
+    CHECK(valid("[12345678,123456789,1234567.12345678]"));
+    CHECK(!valid("012345678"));
+}
+
+/* Strings of every length, with the quote, an escape or a control byte at
+ * every position, at the very end of an exactly sized buffer (ASan sees any
+ * read past it): the 16-byte compare must agree with the byte rules. */
+static void test_string_blocks(void)
+{
+    char t[80];
+    int bad = 0;
+    for (int len = 0; len <= 40; len++) {
+        t[0] = '"';
+        for (int k = 0; k < len; k++)
+            t[1 + k] = (char)('a' + k % 26);
+        t[1 + len] = '"';
+        json_cur c;
+        json_span v;
+        json_init(&c, t, (size_t)len + 2);
+        bad += json_value(&c, &v) != 0 || v.len != (size_t)len || v.escaped || json_end(&c) != 0;
+        bad += valid_n(t, (size_t)len + 1);   /* no closing quote */
+        for (int at = 0; at < len; at++) {
+            char keep = t[1 + at];
+            t[1 + at] = '\x1f';
+            bad += valid_n(t, (size_t)len + 2);
+            t[1 + at] = (char)0x7f;   /* DEL and bytes ≥ 0x80 are plain */
+            bad += !valid_n(t, (size_t)len + 2);
+            t[1 + at] = (char)0xe9;
+            bad += !valid_n(t, (size_t)len + 2);
+            t[1 + at] = '\\';
+            bad += valid_n(t, (size_t)len + 2) != (at + 1 < len && strchr("\"\\/bfnrt", t[2 + at]) != NULL);
+            t[1 + at] = keep;
+        }
+        if (len >= 2) {   /* an escaped quote anywhere */
+            for (int at = 0; at + 1 < len; at++) {
+                char k0 = t[1 + at], k1 = t[2 + at];
+                t[1 + at] = '\\';
+                t[2 + at] = '"';
+                json_init(&c, t, (size_t)len + 2);
+                bad += json_value(&c, &v) != 0 || v.len != (size_t)len || !v.escaped;
+                t[1 + at] = k0;
+                t[2 + at] = k1;
+            }
+        }
+    }
+    CHECK(bad == 0);
+}
+
 static void test_unescape(void)
 {
     char b[64];
@@ -335,6 +466,9 @@ int main(void)
     test_find();
     test_int64();
     test_double();
+    test_double_long();
+    test_digit_blocks();
+    test_string_blocks();
     test_unescape();
     return CHECK_DONE();
 }
