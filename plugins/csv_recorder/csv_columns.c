@@ -1,5 +1,5 @@
 /*
- * csv_columns.c — see csv_columns.h. The tables follow PROTOCOL.md §10.1–10.4
+ * csv_columns.c — see csv_columns.h. The tables follow PROTOCOL.md §10.1–10.6
  * minus the deprecated/legacy ticker fields (is_trading_suspended,
  * market_warning, trade_status, market_state_for_ios).
  */
@@ -20,8 +20,15 @@ int csv_kind_of(upws_type t)
     case UPWS_TYPE_TRADE: return CSV_TRADE;
     case UPWS_TYPE_ORDERBOOK: return CSV_ORDERBOOK;
     case UPWS_TYPE_CANDLE: return CSV_CANDLE;
+    case UPWS_TYPE_MYORDER: return CSV_MYORDER;
+    case UPWS_TYPE_MYASSET: return CSV_MYASSET;
     default: return -1;
     }
+}
+
+int csv_kind_private(csv_kind k)
+{
+    return k == CSV_MYORDER || k == CSV_MYASSET;
 }
 
 static int copy_names(csv_columns *c, const char *const *src, size_t n)
@@ -90,6 +97,8 @@ int csv_columns_build(csv_columns *c, csv_kind k, unsigned depth)
     case CSV_TRADE: rc = copy_names(c, UPWS_FIELDS_TRADE, COUNT(UPWS_FIELDS_TRADE)); break;
     case CSV_ORDERBOOK: rc = build_orderbook(c, depth); break;
     case CSV_CANDLE: rc = copy_names(c, UPWS_FIELDS_CANDLE, COUNT(UPWS_FIELDS_CANDLE)); break;
+    case CSV_MYORDER: rc = copy_names(c, UPWS_FIELDS_MYORDER, COUNT(UPWS_FIELDS_MYORDER)); break;
+    case CSV_MYASSET: rc = copy_names(c, UPWS_FIELDS_MYASSET, COUNT(UPWS_FIELDS_MYASSET)); break;
     default: return -1;
     }
     if (rc != 0)
@@ -105,17 +114,29 @@ void csv_columns_free(csv_columns *c)
     memset(c, 0, sizeof *c);
 }
 
+/* The cell of a `type` or `code` column, from the event header (the JSON may
+ * spell them ty/cd in SIMPLE format). -1 = neither, 0 = written, -2 = ENOMEM. */
+static int put_header_cell(const char *name, const char *type_name, const char *code,
+                           csv_buf *out)
+{
+    const char *v = strcmp(name, "type") == 0 ? type_name
+                    : strcmp(name, "code") == 0 ? code : NULL;
+    if (!v)
+        return -1;
+    return csv_put_text(out, v, strlen(v)) == 0 ? 0 : -2;
+}
+
 int csv_row_append(const csv_columns *c, const upws_host_api *api, const upws_event *ev,
                    csv_buf *out, csv_buf *scratch)
 {
-    /* type and code from the header: the JSON may spell them ty/cd (SIMPLE). */
-    if (csv_put_text(out, ev->type_name, strlen(ev->type_name)) != 0 ||
-        csv_buf_put(out, ",", 1) != 0 ||
-        csv_put_text(out, ev->code, strlen(ev->code)) != 0)
-        return -1;
-    for (size_t i = 2; i < c->n; i++) {
-        if (csv_buf_put(out, ",", 1) != 0)
+    for (size_t i = 0; i < c->n; i++) {
+        if (i > 0 && csv_buf_put(out, ",", 1) != 0)
             return -1;
+        int h = put_header_cell(c->names[i], ev->type_name, ev->code, out);
+        if (h == -2)
+            return -1;
+        if (h == 0)
+            continue;
         upws_val v = {UPWS_VAL_ABSENT, NULL, 0};
         if (api->event_field(ev, c->names[i], &v) != UPWS_OK)
             continue; /* unknown to the host: leave the cell empty */
@@ -130,13 +151,15 @@ int csv_gap_row_append(const csv_columns *c, const char *type_name, const char *
 {
     char ts[24];
     int tl = snprintf(ts, sizeof ts, "%lld", (long long)ts_ms);
-    if (csv_put_text(out, type_name, strlen(type_name)) != 0 || csv_buf_put(out, ",", 1) != 0 ||
-        csv_put_text(out, code, strlen(code)) != 0)
-        return -1;
-    for (size_t i = 2; i < c->n; i++) {
-        if (csv_buf_put(out, ",", 1) != 0)
+    for (size_t i = 0; i < c->n; i++) {
+        if (i > 0 && csv_buf_put(out, ",", 1) != 0)
             return -1;
-        int rc = 0;
+        int rc = put_header_cell(c->names[i], type_name, code, out);
+        if (rc == -2)
+            return -1;
+        if (rc == 0)
+            continue;
+        rc = 0;
         if (strcmp(c->names[i], "timestamp") == 0)
             rc = csv_buf_put(out, ts, (size_t)tl);
         else if (strcmp(c->names[i], "stream_type") == 0)

@@ -1,7 +1,9 @@
 /*
  * csv_recorder.c — records market data into one CSV file per
  * (type, code, UTC day), with Upbit's DEFAULT field names as columns and the
- * values exactly as they came over the wire.
+ * values exactly as they came over the wire. The private types myOrder and
+ * myAsset are recorded too when the host has API keys; myAsset carries no
+ * code, its files use the token ALL in place of one.
  *
  * This file holds the plugin descriptor, the configuration, the table of
  * (type, code) streams and the callbacks; csv_columns.c knows the columns,
@@ -28,15 +30,22 @@
 #define MAX_CODE_LEN 23  /* the host accepts codes up to 23 characters */
 #define SEEN_IDS 64      /* recent trade sequential_ids remembered per code */
 #define DAY_GRACE_MS 300000 /* keep yesterday's file open a while for late events */
+#define ALL_CODE "ALL"      /* file-name token of events without a code (myAsset) */
 
 static const char *const known_types[] = {
     "ticker", "trade", "orderbook", "candle.1s", "candle.1m", "candle.3m", "candle.5m",
     "candle.10m", "candle.15m", "candle.30m", "candle.60m", "candle.240m",
+    "myOrder", "myAsset",
 };
+
+static int is_private_type(const char *t)
+{
+    return strcmp(t, "myOrder") == 0 || strcmp(t, "myAsset") == 0;
+}
 
 typedef struct stream {
     const char *type_name; /* points into the same allocation */
-    const char *code;
+    const char *code;      /* as in the events ("" for myAsset) */
     uint32_t hash;
     csv_kind kind;
     csv_file file;
@@ -152,7 +161,7 @@ static int read_types(recorder *r)
             LOG(r, UPWS_LOG_ERROR,
                 "config key 'types': unknown type '%s' (expected ticker, trade, orderbook, "
                 "candle.1s, candle.1m, candle.3m, candle.5m, candle.10m, candle.15m, "
-                "candle.30m, candle.60m or candle.240m)", r->types[i]);
+                "candle.30m, candle.60m, candle.240m, myOrder or myAsset)", r->types[i]);
             return -1;
         }
         if (dup_index(r->types, i) >= 0) {
@@ -317,7 +326,8 @@ static int safe_name(const char *s)
     return 1;
 }
 
-static stream *stream_new(recorder *r, const upws_event *ev, csv_kind kind, uint32_t h)
+static stream *stream_new(recorder *r, const upws_event *ev, csv_kind kind, uint32_t h,
+                          const char *file_code)
 {
     size_t tl = strlen(ev->type_name) + 1, cl = strlen(ev->code) + 1;
     stream *s = calloc(1, sizeof *s + tl + cl);
@@ -331,7 +341,7 @@ static stream *stream_new(recorder *r, const upws_event *ev, csv_kind kind, uint
     s->hash = h;
     s->kind = kind;
     const csv_columns *c = &r->cols[kind];
-    if (csv_file_init(&s->file, r->dir, s->type_name, s->code, c->header, c->header_len) != 0) {
+    if (csv_file_init(&s->file, r->dir, s->type_name, file_code, c->header, c->header_len) != 0) {
         free(s);
         return NULL;
     }
@@ -346,9 +356,11 @@ static stream *stream_of(recorder *r, const upws_event *ev, csv_kind kind)
     stream *s = table_find(r, ev->type_name, ev->code, h);
     if (s)
         return s;
-    if (!safe_name(ev->type_name) || !safe_name(ev->code))
+    /* myAsset has no code: its files say ALL instead. */
+    const char *file_code = !*ev->code && csv_kind_private(kind) ? ALL_CODE : ev->code;
+    if (!safe_name(ev->type_name) || !safe_name(file_code))
         return NULL;
-    if (table_grow(r) != 0 || !(s = stream_new(r, ev, kind, h))) {
+    if (table_grow(r) != 0 || !(s = stream_new(r, ev, kind, h, file_code))) {
         LOG(r, UPWS_LOG_ERROR, "out of memory: cannot record %s %s", ev->type_name, ev->code);
         return NULL;
     }
@@ -466,12 +478,14 @@ static void rec_on_timer(void *self, int64_t timer_id)
 }
 
 /* Two rows per stream recorded so far: GAP_BEGIN at the loss, GAP_END at the
- * restore. Streams with no row yet have no discontinuity to mark. */
-static void mark_gap(recorder *r, int64_t since_ms, int64_t until_ms)
+ * restore. Streams with no row yet have no discontinuity to mark. The public
+ * and the private connection fail independently: a gap of one is marked only
+ * in the files that connection feeds. */
+static void mark_gap(recorder *r, int private_conn, int64_t since_ms, int64_t until_ms)
 {
     for (size_t i = 0; i < r->n_slots; i++) {
         stream *s = r->slots[i];
-        if (!s || s->file.day == INT64_MIN)
+        if (!s || s->file.day == INT64_MIN || csv_kind_private(s->kind) != private_conn)
             continue;
         csv_file *f = &s->file;
         const csv_columns *c = &r->cols[s->kind];
@@ -490,10 +504,18 @@ static void rec_on_status(void *self, const upws_status *st)
     if (!st)
         return;
     switch (st->kind) {
-    case UPWS_STATUS_GAP:
-        LOG(r, UPWS_LOG_INFO, "data gap of %.3f s: marking it in every open file",
-            (double)(st->until_ns - st->since_ns) / 1e9);
-        mark_gap(r, st->since_ns / 1000000, st->until_ns / 1000000);
+    case UPWS_STATUS_GAP: {
+        int priv = st->private_conn ? 1 : 0;
+        LOG(r, UPWS_LOG_INFO, "%s data gap of %.3f s: marking it in every %s file",
+            priv ? "private" : "public", (double)(st->until_ns - st->since_ns) / 1e9,
+            priv ? "myOrder/myAsset" : "market data");
+        mark_gap(r, priv, st->since_ns / 1000000, st->until_ns / 1000000);
+        break;
+    }
+    case UPWS_STATUS_DOWN:
+        if (st->private_conn && st->name)
+            LOG(r, UPWS_LOG_WARN, "private connection down: %s%s%s", st->name,
+                st->message ? ": " : "", st->message ? st->message : "");
         break;
     case UPWS_STATUS_DROPPED:
         LOG(r, UPWS_LOG_WARN, "%llu events were dropped before reaching the recorder",
@@ -522,18 +544,39 @@ static int build_columns(recorder *r)
     return 0;
 }
 
-/* One subscription per type with every code. Lossless even for ticker and
- * orderbook: a recorder wants every message, and an overflow is then
- * reported (UPWS_STATUS_DROPPED) instead of silently conflated. */
+static int keys_available(recorder *r)
+{
+    const upws_host_api *api = r->env.api;
+    return UPWS_API_HAS(api, private_available) && api->private_available &&
+           api->private_available(r->env.ctx) == 1;
+}
+
+/* One subscription per type with every code (myAsset: none, Upbit refuses
+ * codes on it). Lossless even for ticker and orderbook: a recorder wants
+ * every message, and an overflow is then reported (UPWS_STATUS_DROPPED)
+ * instead of silently conflated. Without API keys the private types are
+ * skipped (said once) and the public ones recorded as usual. */
 static int subscribe_all(recorder *r)
 {
+    int keys = -1; /* not asked yet */
     for (size_t i = 0; i < r->n_types; i++) {
+        int priv = is_private_type(r->types[i]);
+        if (priv) {
+            if (keys < 0) {
+                keys = keys_available(r);
+                if (!keys)
+                    LOG(r, UPWS_LOG_WARN, "no API keys configured: skipping the private "
+                        "types (myOrder/myAsset need API keys); recording the others");
+            }
+            if (!keys)
+                continue;
+        }
         upws_want w;
         memset(&w, 0, sizeof w);
         w.struct_size = sizeof w;
         w.type = r->types[i];
-        w.codes = r->codes;
-        w.n_codes = r->n_codes;
+        w.codes = strcmp(w.type, "myAsset") == 0 ? NULL : r->codes;
+        w.n_codes = strcmp(w.type, "myAsset") == 0 ? 0 : r->n_codes;
         w.depth = strcmp(w.type, "orderbook") == 0 ? r->depth : 0;
         w.delivery = UPWS_DELIVERY_LOSSLESS;
         int64_t id = r->env.api->subscribe(r->env.ctx, &w);
@@ -644,7 +687,7 @@ UPWS_PLUGIN = {
     .abi_minor = UPWS_ABI_MINOR,
     .name = "csv_recorder",
     .version = "0.1.0",
-    .description = "records ticker, trade, orderbook and candle data to daily CSV files",
+    .description = "records ticker, trade, orderbook, candle, myOrder and myAsset data to daily CSV files",
     .config_keys = config_keys,
     .init = rec_init,
     .on_event = rec_on_event,

@@ -41,4 +41,18 @@ static const char *const UPWS_FIELDS_BOOK_HEAD[] = {"type", "code", "total_ask_s
 static const char *const UPWS_FIELDS_BOOK_UNIT[] = {"ask_price", "ask_size", "bid_price", "bid_size"};
 static const char *const UPWS_FIELDS_BOOK_TAIL[] = {"timestamp", "level", "stream_type"};
 
+/* ABI 1.2 private types (PROTOCOL §10.5, §10.6). myAsset carries no code;
+ * its `assets` field is a JSON array (event_field() gives its whole text). */
+static const char *const UPWS_FIELDS_MYORDER[] = {
+    "type", "code", "uuid", "ask_bid", "order_type", "state", "trade_uuid", "price",
+    "avg_price", "volume", "remaining_volume", "executed_volume", "trades_count",
+    "reserved_fee", "remaining_fee", "paid_fee", "locked", "executed_funds", "time_in_force",
+    "trade_fee", "is_maker", "identifier", "smp_type", "prevented_volume", "prevented_locked",
+    "trade_timestamp", "order_timestamp", "timestamp", "stream_type",
+};
+
+static const char *const UPWS_FIELDS_MYASSET[] = {
+    "type", "asset_uuid", "assets", "asset_timestamp", "timestamp", "stream_type",
+};
+
 #endif
