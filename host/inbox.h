@@ -93,6 +93,9 @@ int inbox_push_deferred(inbox *q, const inbox_item *it, int *wake_owed);
 void inbox_wake(inbox *q);
 /* Thread: the plugin's. Blocks until an item is there. */
 void inbox_pop(inbox *q, inbox_item *out);
+/* Thread: the plugin's. Blocks until ≥ 1 item; takes up to max, in order
+ * (stopping after a "latest" event). Returns how many. */
+size_t inbox_pop_batch(inbox *q, inbox_item *out, size_t max);
 /* Releases what an item owns (event reference, status). */
 void inbox_item_release(inbox_item *it);
 /* Building status items: strings copied. */

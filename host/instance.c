@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #define INBOX_CAPACITY 16384
+#define INSTANCE_BATCH 32   /* items taken from the inbox per lock round trip */
 
 static atomic_llong next_id = 1;
 static atomic_int private_on;    /* API keys are configured */
@@ -594,15 +595,14 @@ static void *instance_thread(void *arg)
     push_cmd(inst, CMD_INIT_DONE, rc);
     if (rc != 0)
         return NULL;
-    for (;;) {
-        inbox_item it;
-        inbox_pop(&inst->in, &it);
-        int more = run_item(inst, &it);
-        event_unref(it.ev);
-        free(it.status);
-        free(it.reply);
-        if (!more)
-            break;
+    inbox_item batch[INSTANCE_BATCH];
+    for (int more = 1; more;) {
+        size_t n = inbox_pop_batch(&inst->in, batch, INSTANCE_BATCH);
+        for (size_t i = 0; i < n; i++) {
+            if (more)
+                more = run_item(inst, &batch[i]);  /* after ITEM_STOP the rest is only released */
+            inbox_item_release(&batch[i]);
+        }
     }
     inst->desc->stop(inst->self);
     inst->self = NULL;

@@ -310,6 +310,38 @@ static void test_threads_latest_and_wakeups(void)
     inbox_destroy(&q);
 }
 
+/* A batch is taken in order, holds at most `max`, and ends right after a
+ * "latest" event, so a newer value can still replace what is queued behind. */
+static void test_pop_batch(void)
+{
+    inbox q;
+    inbox_init(&q, 100);
+    for (int i = 1; i <= 5; i++)
+        push_ev(&q, mk("trade", "KRW-BTC", i), NULL);
+    push_ev(&q, mk("ticker", "KRW-BTC", 6), &KA);
+    push_ev(&q, mk("trade", "KRW-BTC", 7), NULL);
+    push_ev(&q, mk("ticker", "KRW-ETH", 8), &KB);
+    push_ev(&q, mk("ticker", "KRW-ETH", 9), &KB);  /* replaces 8 */
+    inbox_item b[4];
+    size_t n = inbox_pop_batch(&q, b, 4);
+    CHECK(n == 4);
+    for (size_t i = 0; i < n; i++) {
+        CHECK(b[i].kind == ITEM_EVENT && b[i].ev->pub.timestamp_ms == (int64_t)i + 1);
+        inbox_item_release(&b[i]);
+    }
+    n = inbox_pop_batch(&q, b, 4);
+    CHECK(n == 2 && b[0].ev->pub.timestamp_ms == 5 && b[1].ev->pub.timestamp_ms == 6 && b[1].key == &KA);
+    for (size_t i = 0; i < n; i++)
+        inbox_item_release(&b[i]);
+    push_ev(&q, mk("ticker", "KRW-ETH", 10), &KB);  /* still queued: replaces 9 */
+    n = inbox_pop_batch(&q, b, 4);
+    CHECK(n == 2 && b[0].ev->pub.timestamp_ms == 7 && b[1].ev->pub.timestamp_ms == 10);
+    for (size_t i = 0; i < n; i++)
+        inbox_item_release(&b[i]);
+    CHECK(inbox_depth(&q) == 0);
+    inbox_destroy(&q);
+}
+
 int main(void)
 {
     test_conflation_keeps_newest_and_order();
@@ -322,5 +354,6 @@ int main(void)
     test_growth_keeps_streams();
     test_resolve_delivery();
     test_threads_latest_and_wakeups();
+    test_pop_batch();
     return CHECK_DONE();
 }
