@@ -3,9 +3,10 @@
 # need. Idempotent (installs only what is missing); used by `make demo`,
 # `make test` and CI.
 set -eu
-# Build: compiler, CMake, and the libraries the host and plugins link.
+# Build: compiler, CMake, and the libraries the host and plugins link; curl
+# lets the demo place orders on the mock exchange.
 BUILD="build-essential cmake pkg-config libwebsockets-dev libssl-dev libjansson-dev \
-libyaml-dev libltdl-dev libhiredis-dev ca-certificates"
+libyaml-dev libltdl-dev libhiredis-dev ca-certificates curl"
 # Tests: python3 orchestrates processes; openssl cross-checks JWTs; redis-server
 # backs the redis_publisher tests; chromium drives the chart page; promtool
 # (package prometheus) validates /metrics.
