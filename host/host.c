@@ -129,23 +129,11 @@ static void plan_cb(lws_sorted_usec_list_t *sul)
 
 /* ----------------------------------------------------------- status fan-out */
 
-static int instance_on_conn(instance *inst)
-{
-    for (sub *s = registry_first(); s; s = s->next)
-        if (s->owner == inst && !streams_type_is_private(s->type_name))
-            return 1;
-    return 0;
-}
-
 static void tell_all(upws_status_kind kind, int64_t since, int64_t until, const char *msg)
 {
     for (instance *i = H.instances; i; i = i->next) {
-        if (i->state != INST_RUNNING || !instance_on_conn(i))
-            continue;
-        upws_status *st = inbox_status_new(kind, NULL, msg);
-        st->since_ns = since;
-        st->until_ns = until;
-        instance_status(i, st);
+        if (i->state == INST_RUNNING && registry_owner_uses(i, 0))
+            instance_conn_status(i, kind, 0, since, until, NULL, msg);
     }
 }
 

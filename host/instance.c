@@ -754,6 +754,16 @@ void instance_status(instance *inst, upws_status *st)
     inbox_push(&inst->in, &it);
 }
 
+void instance_conn_status(instance *inst, upws_status_kind kind, int private_conn, int64_t since_ns,
+                          int64_t until_ns, const char *name, const char *message)
+{
+    upws_status *st = inbox_status_new(kind, name, message);
+    st->private_conn = private_conn;
+    st->since_ns = since_ns;
+    st->until_ns = until_ns;
+    instance_status(inst, st);
+}
+
 void instance_timer_fire(instance *inst, int64_t timer_id, upws_timer_fn fn, int oneshot)
 {
     inbox_item it = {.kind = ITEM_TIMER, .id = timer_id, .fn = fn, .oneshot = (uint8_t)(oneshot != 0)};

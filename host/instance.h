@@ -91,6 +91,9 @@ void instance_deliver(instance *inst, event *ev, int as_snapshot, uint32_t max_u
                       int64_t snapshot_id);
 /* Thread: loop. Queues a status notice (takes ownership of st). */
 void instance_status(instance *inst, upws_status *st);
+/* Thread: loop. Queues UP / DOWN / GAP of one connection (name may be NULL). */
+void instance_conn_status(instance *inst, upws_status_kind kind, int private_conn, int64_t since_ns,
+                          int64_t until_ns, const char *name, const char *message);
 /* Thread: loop. Queues a timer firing (coalesced: at most one queued per timer).
  * A one-shot timer's id is released once its callback has run. */
 void instance_timer_fire(instance *inst, int64_t timer_id, upws_timer_fn fn, int oneshot);

@@ -67,29 +67,12 @@ static int authorize(void *arg, char *out, size_t outlen)
 
 /* ------------------------------------------------------- status fan-out */
 
-static int wants_private(const instance *inst)
-{
-    for (sub *s = registry_first(); s; s = s->next)
-        if (s->owner == inst && streams_type_is_private(s->type_name))
-            return 1;
-    return 0;
-}
-
-static void tell_one(instance *inst, upws_status_kind kind, int64_t since, int64_t until, const char *name,
-                     const char *msg)
-{
-    upws_status *st = inbox_status_new(kind, name, msg);
-    st->private_conn = 1;
-    st->since_ns = since;
-    st->until_ns = until;
-    instance_status(inst, st);
-}
 
 static void tell(upws_status_kind kind, int64_t since, int64_t until, const char *name, const char *msg)
 {
     for (instance *i = host_instances(); i; i = i->next)
-        if ((i->state == INST_RUNNING || i->state == INST_STARTING) && wants_private(i))
-            tell_one(i, kind, since, until, name, msg);
+        if ((i->state == INST_RUNNING || i->state == INST_STARTING) && registry_owner_uses(i, 1))
+            instance_conn_status(i, kind, 1, since, until, name, msg);
 }
 
 static const char *auth_name(void)
@@ -115,9 +98,9 @@ void private_on_subscribe(instance *inst)
     if (!P.conn)
         return;
     if (P.confirmed)
-        tell_one(inst, UPWS_STATUS_UP, util_wall_ns(), 0, NULL, "private connection up");
+        instance_conn_status(inst, UPWS_STATUS_UP, 1, util_wall_ns(), 0, NULL, "private connection up");
     else if (P.down_told)
-        tell_one(inst, UPWS_STATUS_DOWN, P.down_since_ns, 0, auth_name(), P.down_reason);
+        instance_conn_status(inst, UPWS_STATUS_DOWN, 1, P.down_since_ns, 0, auth_name(), P.down_reason);
 }
 
 /* --------------------------------------------------------------- planning */

@@ -110,5 +110,13 @@ void registry_reset_snapshots(void)
 }
 
 sub *registry_first(void) { return registry_head; }
+int registry_owner_uses(const struct instance *owner, int private_conn)
+{
+    for (const sub *s = registry_first(); s; s = s->next)
+        if (s->owner == owner && streams_type_is_private(s->type_name) == private_conn)
+            return 1;
+    return 0;
+}
+
 size_t registry_count(void) { return registry_n; }
 uint64_t registry_generation(void) { return registry_gen; }

@@ -56,6 +56,9 @@ void registry_resume(sub *s);
 void registry_reset_snapshots(void);
 sub *registry_first(void);
 size_t registry_count(void);
+/* Does `owner` hold a want served by the private socket (private_conn = 1)
+ * or by the public one (0)? Decides who hears which connection's status. */
+int registry_owner_uses(const struct instance *owner, int private_conn);
 /* Bumped on every change; the planner compares it with what it applied. */
 uint64_t registry_generation(void);
 
