@@ -2,6 +2,7 @@
 #include "conn.h"
 #include "log.h"
 #include "util.h"
+#include "wsclient.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -9,8 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#define CONN_MAX_FRAME (4u << 20)
 #define MS_US 1000
+/* The liveness check runs this often while a socket exists. */
+#define TICK_US 250000
+/* TCP connect, TLS handshake and upgrade together must take no longer. */
+#define CONNECT_TIMEOUT_NS 10000000000LL
 /* After an HTTP 429/418 without Retry-After: 1 s, 2 s, 4 s … capped here. */
 #define REFUSAL_MAX_MS 60000
 /* A socket that stays up this long proves the address and credentials:
@@ -34,7 +38,8 @@ static gcra conn_connects = {200000000, 0, 0};
 struct conn {
     char *name;
     struct lws_context *ctx;
-    struct lws *wsi;
+    struct lws *wsi;              /* the loop's watch on ws's socket */
+    wsclient *ws;                 /* the session, while a socket exists */
     int tls, port;
     char host[256], path[512];
     conn_hooks hooks;
@@ -42,26 +47,22 @@ struct conn {
     conn_state state;
     int shutting_down;
     conn_options opt;
-    lws_retry_bo_t policy;        /* only its ping/hangup part is used (by lws) */
     unsigned retries;             /* failures since the last established socket */
     int64_t retry_after_ms;       /* the server asked us to wait this long */
     int refused;                  /* the last failure was an HTTP refusal */
     int auth_refused;             /* the last failure was a credentials refusal */
     int stopped;                  /* conn_stop: no reconnects until conn_start */
     int restart;                  /* conn_start while the stopped socket still closes */
-    int64_t up_since_mono;
+    int closing;                  /* the socket is being closed: ignore it */
+    int request_in_flight;
+    int64_t up_since_mono, attempt_mono, last_ping_mono;
     int64_t episode_start, episode_logged;
     uint32_t rnd;
     char down_reason[128];
-    char closing_reason[96];      /* why the socket is closing, once known */
+    char closing_reason[160];     /* why the socket is closing, once known */
     int peer_closed;              /* the exchange sent a close frame */
     int64_t last_rx_mono;
-    lws_sorted_usec_list_t sul_connect;
-    char *rx;
-    size_t rx_len, rx_cap;
-    int rx_skip;              /* discarding the rest of an oversized message */
-    char *tx;                 /* request waiting for WRITEABLE, LWS_PRE headroom */
-    size_t tx_len;
+    lws_sorted_usec_list_t sul_connect, sul_tick;
     ratelimit rl;
     conn_stats stats;
 };
@@ -125,9 +126,6 @@ conn *conn_new(struct lws_context *ctx, const char *name, const char *url,
     c->state = CONN_DOWN;
     c->stats.state_since_ns = util_wall_ns();
     c->opt = *opt;
-    c->policy.secs_since_valid_ping = (uint16_t)opt->ping_interval_s;
-    c->policy.secs_since_valid_hangup = (uint16_t)opt->stall_timeout_s;
-    c->policy.conceal_count = LWS_RETRY_CONCEAL_ALWAYS;
     c->rnd = (uint32_t)util_mono_ns() | 1u;
     ratelimit_init(&c->rl);
     snprintf(c->down_reason, sizeof c->down_reason, "not connected yet");
@@ -169,6 +167,47 @@ static void set_state(conn *c, conn_state s)
 }
 
 static void schedule_retry(conn *c);
+static void conn_lost(conn *c, const char *why);
+static void tick_cb(lws_sorted_usec_list_t *sul);
+static const wsclient_events conn_ws_events;
+
+/* Starts closing the socket; the loop reports it closed (conn_lost) on its
+ * next pass. The first reason given is the one reported. */
+static void close_socket(conn *c, const char *why)
+{
+    if (!c->closing_reason[0] && why)
+        snprintf(c->closing_reason, sizeof c->closing_reason, "%s", why);
+    if (c->closing || !c->wsi)
+        return;
+    c->closing = 1;
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+/* A fresh token per attempt (its nonce must never repeat); the buffers
+ * are wiped so the credential does not linger. */
+static void authorization_header(conn *c, char *out, size_t outlen)
+{
+    out[0] = 0;
+    if (!c->opt.authorize)
+        return;
+    char value[2200];
+    if (c->opt.authorize(c->arg, value, sizeof value) == 0)
+        snprintf(out, outlen, "Authorization: %s\r\n", value);
+    OPENSSL_cleanse(value, sizeof value);
+}
+
+static struct lws *watch_socket(conn *c)
+{
+    struct lws_vhost *vh = c->opt.vhost ? c->opt.vhost : lws_get_vhost_by_name(c->ctx, "default");
+    lws_sock_file_fd_type fd;
+    fd.filefd = wsclient_fd(c->ws);
+    struct lws *wsi = lws_adopt_descriptor_vhost(vh, LWS_ADOPT_RAW_FILE_DESC, fd, "upws-upbit", NULL);
+    if (!wsi)
+        return NULL;
+    lws_set_opaque_user_data(wsi, c);
+    lws_callback_on_writable(wsi);  /* writability ends the TCP connect */
+    return wsi;
+}
 
 static void conn_connect_cb(lws_sorted_usec_list_t *sul)
 {
@@ -181,29 +220,30 @@ static void conn_connect_cb(lws_sorted_usec_list_t *sul)
         return;
     }
     gcra_note(&conn_connects, now);
-    struct lws_client_connect_info i;
-    memset(&i, 0, sizeof i);
-    i.context = c->ctx;
-    i.vhost = c->opt.vhost;
-    i.address = c->host;
-    i.port = c->port;
-    i.path = c->path;
-    i.host = c->host;
-    i.origin = NULL;  /* Upbit throttles requests with Origin to 1 per 10 s */
-    i.ssl_connection = c->tls ? LCCSCF_USE_SSL | LCCSCF_PRIORITIZE_READS : LCCSCF_PRIORITIZE_READS;
-    i.local_protocol_name = "upws-upbit";
-    i.retry_and_idle_policy = &c->policy;
-    i.opaque_user_data = c;
-    i.pwsi = &c->wsi;
     set_state(c, CONN_CONNECTING);
     c->stats.connects++;
+    c->closing = 0;
+    c->closing_reason[0] = 0;
+    c->attempt_mono = now;
     log_debug("%s: connecting to %s:%d%s", c->name, c->host, c->port, c->path);
-    if (!lws_client_connect_via_info(&i) && c->state == CONN_CONNECTING) {
-        c->wsi = NULL;
-        set_state(c, CONN_DOWN);
-        snprintf(c->down_reason, sizeof c->down_reason, "connect failed");
-        schedule_retry(c);
+    char auth[2300], err[192];
+    authorization_header(c, auth, sizeof auth);
+    wsclient_target t = {c->host, c->path, c->port, c->tls, auth[0] ? auth : NULL};
+    c->ws = wsclient_open(&t, &conn_ws_events, c, err, sizeof err);
+    OPENSSL_cleanse(auth, sizeof auth);
+    if (!c->ws) {
+        conn_lost(c, err);
+        return;
     }
+    c->wsi = watch_socket(c);
+    if (!c->wsi) {
+        wsclient_close_fd(c->ws);
+        wsclient_free(c->ws);
+        c->ws = NULL;
+        conn_lost(c, "cannot watch the socket");
+        return;
+    }
+    lws_sul_schedule(c->ctx, 0, &c->sul_tick, tick_cb, TICK_US);
 }
 
 static void schedule_retry(conn *c)
@@ -236,8 +276,8 @@ void conn_stop(conn *c)
     c->restart = 0;
     lws_sul_cancel(&c->sul_connect);
     if (c->wsi) {
-        snprintf(c->closing_reason, sizeof c->closing_reason, "closed: no longer needed");
-        lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        wsclient_close_frame(c->ws, 1000);
+        close_socket(c, "closed: no longer needed");
     } else {
         set_state(c, CONN_DOWN);
     }
@@ -255,18 +295,16 @@ void conn_auth_failed(conn *c, const char *why)
 
 int conn_send(conn *c, char *text)
 {
-    if (c->state != CONN_UP || c->tx)
+    if (c->state != CONN_UP || c->request_in_flight || c->closing)
         return -1;
-    size_t n = strlen(text);
-    c->tx = xmalloc(LWS_PRE + n + 1);
-    memcpy(c->tx + LWS_PRE, text, n + 1);
-    c->tx_len = n;
+    wsclient_send_text(c->ws, text, strlen(text), 1);
+    c->request_in_flight = 1;
     free(text);
     lws_callback_on_writable(c->wsi);
     return 0;
 }
 
-int conn_ready(const conn *c) { return c->state == CONN_UP && !c->tx; }
+int conn_ready(const conn *c) { return c->state == CONN_UP && !c->request_in_flight && !c->closing; }
 conn_state conn_get_state(const conn *c) { return c->state; }
 const char *conn_name(const conn *c) { return c->name; }
 const conn_stats *conn_get_stats(const conn *c) { return &c->stats; }
@@ -278,6 +316,7 @@ void conn_shutdown(conn *c)
 {
     c->shutting_down = 1;
     lws_sul_cancel(&c->sul_connect);
+    lws_sul_cancel(&c->sul_tick);
 }
 
 void conn_free(conn *c)
@@ -285,18 +324,10 @@ void conn_free(conn *c)
     if (!c)
         return;
     lws_sul_cancel(&c->sul_connect);
-    free(c->rx);
-    free(c->tx);
+    lws_sul_cancel(&c->sul_tick);
+    wsclient_free(c->ws);
     free(c->name);
     free(c);
-}
-
-static void drop_io(conn *c)
-{
-    free(c->tx);
-    c->tx = NULL;
-    c->rx_len = 0;
-    c->rx_skip = 0;
 }
 
 /* One warning when a failure episode starts, then one line every 30 s with
@@ -321,7 +352,9 @@ static void conn_lost(conn *c, const char *why)
 {
     int was_up = c->state == CONN_UP;
     c->wsi = NULL;
-    drop_io(c);
+    c->closing = 0;
+    c->request_in_flight = 0;
+    lws_sul_cancel(&c->sul_tick);
     set_state(c, CONN_DOWN);
     snprintf(c->down_reason, sizeof c->down_reason, "%s", why ? why : "closed");
     if (was_up && !c->auth_refused && util_mono_ns() - c->up_since_mono >= PROVEN_NS)
@@ -342,175 +375,166 @@ static void conn_lost(conn *c, const char *why)
     schedule_retry(c);
 }
 
-/* lws closes a socket that stayed silent past the stall timeout; we tell
- * that apart from a close frame and from a plain drop. */
-static const char *close_reason(conn *c)
+/* Liveness: a protocol ping after ping_interval of silence (received data
+ * counts as liveness too), the socket declared dead after stall_timeout;
+ * and a connect that hangs is given up. */
+static void tick_cb(lws_sorted_usec_list_t *sul)
 {
-    if (c->closing_reason[0])
-        return c->closing_reason;
-    int64_t silent = util_mono_ns() - c->last_rx_mono;
-    if (silent >= (int64_t)c->opt.stall_timeout_s * 1000000000 - 500000000) {
-        snprintf(c->closing_reason, sizeof c->closing_reason, "stalled: no data and no pong for %.0f s",
-                 (double)silent / 1e9);
-        return c->closing_reason;
+    conn *c = lws_container_of(sul, conn, sul_tick);
+    if (!c->ws || c->closing)
+        return;
+    int64_t now = util_mono_ns();
+    if (!wsclient_is_open(c->ws)) {
+        if (now - c->attempt_mono >= CONNECT_TIMEOUT_NS) {
+            close_socket(c, "connect timed out after 10 s");
+            return;
+        }
+    } else {
+        int64_t silent = now - c->last_rx_mono;
+        int64_t stall = (int64_t)c->opt.stall_timeout_s * 1000000000, ping = (int64_t)c->opt.ping_interval_s * 1000000000;
+        if (stall && silent >= stall) {
+            char why[96];
+            snprintf(why, sizeof why, "stalled: no data and no pong for %.0f s", (double)silent / 1e9);
+            close_socket(c, why);
+            return;
+        }
+        if (ping && silent >= ping && now - c->last_ping_mono >= ping) {
+            c->last_ping_mono = now;
+            wsclient_ping(c->ws);
+            lws_callback_on_writable(c->wsi);
+        }
     }
-    return "connection dropped";
+    lws_sul_schedule(c->ctx, 0, &c->sul_tick, tick_cb, TICK_US);
 }
 
-/* A refused upgrade (HTTP 429 Too Many Requests, 418 blocked) must slow us
- * down: honour Retry-After when the server sends one. */
-static void note_refusal(conn *c, struct lws *wsi)
+/* --- session events (wsclient) ------------------------------------------ */
+
+static void ev_open(void *arg)
 {
-    int status = (int)lws_http_client_http_response(wsi);
+    conn *c = arg;
+    if (c->episode_start)
+        log_info("%s: connected after %u failed attempt(s) over %.1f s", c->name, c->retries,
+                 (double)(util_mono_ns() - c->episode_start) / 1e9);
+    /* retries restart only once the socket proves itself (conn_lost) */
+    c->refused = 0;
+    c->auth_refused = 0;
+    c->up_since_mono = c->last_rx_mono = c->last_ping_mono = util_mono_ns();
+    c->episode_start = 0;
+    c->closing_reason[0] = 0;
+    c->peer_closed = 0;
+    set_state(c, CONN_UP);
+    log_info("%s: connected to %s://%s:%d%s", c->name, c->tls ? "wss" : "ws", c->host, c->port, c->path);
+    c->hooks.on_up(c, c->arg);
+}
+
+/* A refused upgrade must slow us down: HTTP 429 (too many requests), 418
+ * (blocked) and 503 back off further and honour Retry-After; 401/403 are
+ * a credentials refusal. */
+static void ev_refused(void *arg, const wsframe_response *r, const char *why)
+{
+    conn *c = arg;
+    int status = r->status;
     c->auth_refused = status == 401 || status == 403;
     c->refused = status == 429 || status == 418 || status == 503 || c->auth_refused;
-    if (!c->refused)
-        return;
-    c->stats.refusals++;
-    if (c->auth_refused) {
-        snprintf(c->down_reason, sizeof c->down_reason, "credentials refused with HTTP %d", status);
+    if (!c->refused) {
+        snprintf(c->closing_reason, sizeof c->closing_reason, "upgrade refused: %s", why);
         return;
     }
-    char ra[32];
-    if (lws_hdr_copy(wsi, ra, sizeof ra, WSI_TOKEN_HTTP_RETRY_AFTER) > 0 && atoi(ra) > 0)
-        c->retry_after_ms = (int64_t)atoi(ra) * 1000;
-    snprintf(c->down_reason, sizeof c->down_reason, "refused with HTTP %d", status);
+    c->stats.refusals++;
+    if (c->auth_refused) {
+        snprintf(c->closing_reason, sizeof c->closing_reason, "credentials refused with HTTP %d", status);
+        return;
+    }
+    if (r->retry_after_s > 0)
+        c->retry_after_ms = r->retry_after_s * 1000;
+    snprintf(c->closing_reason, sizeof c->closing_reason, "refused with HTTP %d", status);
 }
 
-/* lws 4.1 counts only pongs as liveness; data proves it just as well. */
-static void conn_note_rx(conn *c, struct lws *wsi)
+static void ev_message(void *arg, const char *buf, size_t len)
 {
-    lws_validity_confirmed(wsi);
+    conn *c = arg;
+    if (c->closing)
+        return;
+    c->stats.frames++;
+    c->stats.bytes += len;
+    c->hooks.on_frame(c, buf, len, c->arg);
+}
+
+static void ev_peer_close(void *arg, int code)
+{
+    conn *c = arg;
+    c->peer_closed = 1;
+    if (!c->auth_refused && !c->closing_reason[0])
+        snprintf(c->closing_reason, sizeof c->closing_reason, "closed by the exchange (code %d)", code);
+}
+
+static void ev_sent(void *arg)
+{
+    conn *c = arg;
+    c->request_in_flight = 0;
+    c->stats.requests++;
+    ratelimit_note(&c->rl, util_mono_ns());
+    c->hooks.on_sent(c, c->arg);
+}
+
+/* One stamp per read: every message in it arrived then. */
+static void ev_received(void *arg)
+{
+    conn *c = arg;
     c->stats.last_rx_ns = util_wall_ns();
     c->last_rx_mono = util_mono_ns();
 }
 
-static void conn_deliver(conn *c, const char *msg, size_t len)
+static void ev_oversized(void *arg)
 {
-    c->stats.frames++;
-    c->stats.bytes += len;
-    c->hooks.on_frame(c, msg, len, c->arg);
+    conn *c = arg;
+    c->stats.oversized++;
+    log_warn("%s: message larger than %u bytes skipped", c->name, WSCLIENT_MAX_MESSAGE);
 }
 
-static void on_receive(conn *c, struct lws *wsi, const char *in, size_t len)
+static const wsclient_events conn_ws_events = {ev_open, ev_refused, ev_message, ev_peer_close,
+                                               ev_sent, ev_received, ev_oversized};
+
+/* --- the loop's view of the socket ----------------------------------------- */
+
+static void after_io(conn *c, int rc)
 {
-    int last = lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
-    /* Nearly every message arrives whole in one callback: decode it where
-     * lws holds it rather than copying it into rx first. */
-    if (last && !c->rx_len && !c->rx_skip && len <= CONN_MAX_FRAME) {
-        conn_note_rx(c, wsi);
-        conn_deliver(c, in, len);
+    if (rc < 0) {
+        close_socket(c, wsclient_error(c->ws));
         return;
     }
-    if (!c->rx_skip && c->rx_len + len > CONN_MAX_FRAME) {
-        c->rx_skip = 1;
-        c->stats.oversized++;
-        log_warn("%s: message larger than %u bytes skipped", c->name, CONN_MAX_FRAME);
-    }
-    if (!c->rx_skip) {
-        if (c->rx_len + len > c->rx_cap) {
-            c->rx_cap = (c->rx_len + len) * 2;
-            c->rx = xrealloc(c->rx, c->rx_cap);
-        }
-        memcpy(c->rx + c->rx_len, in, len);
-        c->rx_len += len;
-    }
-    if (!last)
-        return;
-    conn_note_rx(c, wsi);
-    if (!c->rx_skip)
-        conn_deliver(c, c->rx, c->rx_len);
-    c->rx_len = 0;
-    c->rx_skip = 0;
+    if (wsclient_wants_write(c->ws))
+        lws_callback_on_writable(c->wsi);
 }
 
-static int on_writeable(conn *c, struct lws *wsi)
+static void on_closed(conn *c)
 {
-    if (!c->tx)
-        return 0;
-    int n = lws_write(wsi, (unsigned char *)c->tx + LWS_PRE, c->tx_len, LWS_WRITE_TEXT);
-    free(c->tx);
-    c->tx = NULL;
-    if (n < 0) {
-        log_warn("%s: write failed", c->name);
-        return -1;
-    }
-    c->stats.requests++;
-    ratelimit_note(&c->rl, util_mono_ns());
-    c->hooks.on_sent(c, c->arg);
-    return 0;
-}
-
-/* A fresh token per attempt (its nonce must never repeat); the buffer is
- * wiped so the credential does not linger on the stack. */
-static int append_authorization(conn *c, struct lws *wsi, void *in, size_t len)
-{
-    if (!c->opt.authorize)
-        return 0;
-    char value[2200];
-    int rc = 0;
-    if (c->opt.authorize(c->arg, value, sizeof value) == 0) {
-        unsigned char **p = in, *end = *p + len;
-        if (lws_add_http_header_by_name(wsi, (const unsigned char *)"authorization:", (const unsigned char *)value,
-                                        (int)strlen(value), p, end))
-            rc = -1;
-    }
-    OPENSSL_cleanse(value, sizeof value);
-    return rc;
+    wsclient_free(c->ws);
+    c->ws = NULL;
+    conn_lost(c, c->closing_reason[0] ? c->closing_reason : "connection dropped");
 }
 
 int conn_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
-    (void)user;
     if (reason == LWS_CALLBACK_EVENT_WAIT_CANCELLED) {
         if (conn_wake)
             conn_wake();
         return 0;
     }
     conn *c = wsi ? lws_get_opaque_user_data(wsi) : NULL;
-    if (!c)
+    if (!c || c->wsi != wsi)
         return lws_callback_http_dummy(wsi, reason, user, in, len);
     switch (reason) {
-    case LWS_CALLBACK_CLIENT_ESTABLISHED:
-        if (c->episode_start)
-            log_info("%s: connected after %u failed attempt(s) over %.1f s", c->name, c->retries,
-                     (double)(util_mono_ns() - c->episode_start) / 1e9);
-        /* retries restart only once the socket proves itself (conn_lost) */
-        c->refused = 0;
-        c->auth_refused = 0;
-        c->up_since_mono = util_mono_ns();
-        c->episode_start = 0;
-        c->closing_reason[0] = 0;
-        c->peer_closed = 0;
-        c->last_rx_mono = util_mono_ns();
-        set_state(c, CONN_UP);
-        log_info("%s: connected to %s://%s:%d%s", c->name, c->tls ? "wss" : "ws", c->host, c->port, c->path);
-        c->hooks.on_up(c, c->arg);
+    case LWS_CALLBACK_RAW_RX_FILE:
+        if (!c->closing)
+            after_io(c, wsclient_readable(c->ws));
         return 0;
-    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
-        return append_authorization(c, wsi, in, len);
-    case LWS_CALLBACK_CLIENT_RECEIVE:
-        on_receive(c, wsi, in, len);
+    case LWS_CALLBACK_RAW_WRITEABLE_FILE:
+        if (!c->closing)
+            after_io(c, wsclient_writable(c->ws));
         return 0;
-    case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
-        c->last_rx_mono = util_mono_ns();  /* lws confirms validity itself on a pong */
-        return 0;
-    case LWS_CALLBACK_CLIENT_WRITEABLE:
-        return on_writeable(c, wsi);
-    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-        if (c->state == CONN_DOWN)
-            return 0;  /* already handled (connect failed synchronously) */
-        note_refusal(c, wsi);
-        conn_lost(c, c->refused ? c->down_reason : in ? (const char *)in : "connection error");
-        return 0;
-    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-        c->peer_closed = 1;
-        if (!c->auth_refused)
-            snprintf(c->closing_reason, sizeof c->closing_reason, "closed by the exchange (code %d)",
-                     len >= 2 ? ((const unsigned char *)in)[0] << 8 | ((const unsigned char *)in)[1] : 0);
-        return 0;
-    case LWS_CALLBACK_CLIENT_CLOSED:
-        conn_lost(c, close_reason(c));
+    case LWS_CALLBACK_RAW_CLOSE_FILE:
+        on_closed(c);
         return 0;
     default:
         return 0;

@@ -1,13 +1,18 @@
 /*
- * conn.h — one Upbit WebSocket connection (libwebsockets client).
+ * conn.h — one Upbit WebSocket connection: its lifetime and its policies.
  *
  * Connects (TLS with certificate verification for wss://; plain ws:// only
  * to a loopback host, for the mock exchange), keeps the socket alive with
- * protocol pings (received data also counts as liveness), reassembles
- * frames, and reconnects with backoff and jitter forever. At most one
- * request is in flight; the owner decides what to send (planner) and when
- * (rate limiter). Never sends an Origin header.
- * Thread: loop only. The conn owns its buffers; hooks borrow frame bytes.
+ * protocol pings (received data also counts as liveness), gives up on a
+ * socket silent past the stall timeout or a connect that takes 10 s, and
+ * reconnects with backoff and jitter forever. At most one request is in
+ * flight; the owner decides what to send (planner) and when (rate
+ * limiter). Never sends an Origin header.
+ *
+ * The WebSocket session itself is upws's own (wsclient.c, over netio.c);
+ * libwebsockets provides the event loop and timers: conn_callback receives
+ * the readiness of the session's socket, adopted as a raw descriptor.
+ * Thread: loop only. The conn owns its session; hooks borrow frame bytes.
  */
 #ifndef UPWS_CONN_H
 #define UPWS_CONN_H
@@ -80,8 +85,8 @@ void conn_auth_failed(conn *c, const char *why);
 int conn_auth_refused(const conn *c);
 void conn_free(conn *c);
 
-/* The lws protocol callback for upstream sockets; EVENT_WAIT_CANCELLED is
- * passed to `wake` (set with conn_set_wake). */
+/* The lws protocol callback ("upws-upbit") for the sessions' sockets;
+ * EVENT_WAIT_CANCELLED is passed to `wake` (set with conn_set_wake). */
 int conn_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
 void conn_set_wake(void (*wake)(void));
 

@@ -746,7 +746,7 @@ static void lws_log_emit(int level, const char *line)
 }
 
 static const struct lws_protocols host_protocols[] = {
-    {"upws-upbit", conn_callback, 0, 65536, 0, NULL, 0},
+    {"upws-upbit", conn_callback, 0, 0, 0, NULL, 0},
     {"upws-rest", rest_callback, 0, 4096, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
@@ -759,7 +759,7 @@ static int create_context(void)
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
     info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
-    info.pt_serv_buf_size = 65536;  /* read up to 64 KiB of frames per service pass */
+    info.pt_serv_buf_size = 65536;  /* REST replies (the market list) in 64 KiB reads */
     H.lws = lws_create_context(&info);
     if (!H.lws)
         return -1;
