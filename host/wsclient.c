@@ -276,8 +276,10 @@ static int walk_frames(wsclient *ws, size_t *off)
         wsframe f;
         char why[128];
         int r = wsframe_parse(ws->in + *off, avail, &f, why, sizeof why);
-        if (r < 0)
+        if (r < 0) {
+            wsclient_close_frame(ws, 1002);  /* RFC 6455 §7.4.1: protocol error */
             return fail(ws, "protocol error: %s", why);
+        }
         if (r == 0)
             return 0;
         if (f.payload_len > WSCLIENT_MAX_MESSAGE) {

@@ -47,10 +47,14 @@ def wait_for(pred, timeout, step=0.05):
 
 
 class Mock:
-    def __init__(self, workdir, *args, port=0):
+    def __init__(self, workdir, *args, port=0, tls=None):
+        """tls: (cert, key) PEM paths: the port then serves wss:// and https://
+        (the /ctl calls too), and url is wss://localhost:PORT/websocket/v1."""
         self.log = os.path.join(workdir, "mock.jsonl")
         self.out = open(os.path.join(workdir, "mock.stderr"), "a")
-        self.proc = subprocess.Popen([MOCK, "--port", str(port), "--log", self.log, *args],
+        self.tls = tls
+        tls_args = ["--tls-cert", tls[0], "--tls-key", tls[1]] if tls else []
+        self.proc = subprocess.Popen([MOCK, "--port", str(port), "--log", self.log, *args, *tls_args],
                                      stdout=subprocess.PIPE, stderr=self.out, text=True)
         line = self.proc.stdout.readline()
         m = re.search(r"listening on 127\.0\.0\.1:(\d+)", line)
@@ -58,6 +62,8 @@ class Mock:
             raise RuntimeError("mock did not start: %r" % line)
         self.port = int(m.group(1))
         self.url = "ws://127.0.0.1:%d/websocket/v1" % self.port
+        if tls:
+            self.url = "wss://localhost:%d/websocket/v1" % self.port
 
     def records(self):
         try:
@@ -72,12 +78,32 @@ class Mock:
     def opens(self):
         return [r for r in self.records() if r.get("ev") == "open"]
 
+    def _ctl_open(self, action):
+        import ssl
+        import urllib.request
+        if not self.tls:
+            url = "http://127.0.0.1:%d/ctl/%s" % (self.port, action)
+            return urllib.request.urlopen(url, timeout=5)
+        # The test's own control channel: the certificate's trust is what the
+        # host under test is checked on, not this.
+        url = "https://127.0.0.1:%d/ctl/%s" % (self.port, action)
+        return urllib.request.urlopen(url, timeout=5, context=ssl._create_unverified_context())
+
     def ctl(self, action):
         """GET /ctl/<action> on the mock; returns the HTTP status."""
-        import urllib.request
-        url = "http://127.0.0.1:%d/ctl/%s" % (self.port, action)
-        with urllib.request.urlopen(url, timeout=5) as r:
+        with self._ctl_open(action) as r:
             return r.status
+
+    def ctl_json(self, action):
+        """GET /ctl/<action> on the mock; returns the parsed JSON reply."""
+        with self._ctl_open(action) as r:
+            return json.loads(r.read())
+
+    def stats(self):
+        return self.ctl_json("stats")
+
+    def events(self, ev):
+        return [r for r in self.records() if r.get("ev") == ev]
 
     def stop(self):
         if self.proc.poll() is None:
@@ -91,11 +117,11 @@ class Mock:
 
 
 class Host:
-    def __init__(self, workdir, config_path):
+    def __init__(self, workdir, config_path, env=None):
         self.stderr_path = os.path.join(workdir, "upws.stderr")
         self.err = open(self.stderr_path, "w")
         self.proc = subprocess.Popen([BIN, "run", "-c", config_path], stdout=self.err,
-                                     stderr=self.err)
+                                     stderr=self.err, env=env)
 
     def log(self):
         with open(self.stderr_path) as f:
@@ -128,7 +154,7 @@ def yaml_list(items):
 def write_config(path, url, instances, extra="", dirs=None):
     """instances: list of (name, plugin, dict of config) with scalar/list values."""
     dirs = dirs or [PLUGINS, FIXTURES]
-    rest = url.replace("ws://", "http://").split("/websocket")[0]
+    rest = re.sub(r"^ws(s?)://", r"http\1://", url).split("/websocket")[0]
     admin = "" if "admin:" in extra else "admin:\n  listen: 127.0.0.1:0"
     lines = ["upbit:", "  public_url: %s" % url, "  rest_url: %s" % rest, "log:", "  level: debug",
              "  summary_interval: 1", "plugin_dirs: [%s]" % ", ".join(dirs), admin, extra, "plugins:"]

@@ -61,6 +61,8 @@ struct mock_config {
     double trade_rate;
     const char *access_key;
     const char *secret_key;
+    const char *tls_cert;       /* both set: the port serves wss:// and https:// */
+    const char *tls_key;
 };
 
 struct mock_stats {
@@ -71,6 +73,14 @@ struct mock_stats {
     uint64_t refused;
     uint64_t dropped_slow;
     uint64_t rest_requests;
+    uint64_t accepted;          /* TCP connections accepted (TLS failures included) */
+    uint64_t fragmented;        /* data messages sent split around a ping */
+    uint64_t frag_pongs;        /* pongs whose payload was "frag" */
+    uint64_t pings_sent;        /* /ctl/server-ping pings */
+    uint64_t pongs;             /* pongs whose payload was "mock-ping" */
+    uint64_t other_pongs;       /* pongs with any other payload */
+    uint64_t bad_frames;
+    uint64_t big;               /* /ctl/big messages sent */
 };
 
 /* Trailing-window message counts of one connection, this message included. */

@@ -187,14 +187,12 @@ static unsigned char *list_frame(struct conn *c, size_t *len)
     return out;
 }
 
-unsigned char *conn_next_frame(struct conn *c, size_t *len, bool *text)
+unsigned char *conn_next_frame(struct conn *c, size_t *len, unsigned *flags)
 {
     if (!conn_has_output(c))
         return NULL;
-    unsigned flags;
-    size_t n = peek(c, c->q_head, &flags);
-    *text = flags & QF_TEXT;
-    if (flags & QF_LIST)
+    size_t n = peek(c, c->q_head, flags);
+    if (*flags & QF_LIST)
         return list_frame(c, len);
     unsigned char *out = frame_space(n);
     if (!out)

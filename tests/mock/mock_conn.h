@@ -15,6 +15,7 @@ struct lws;
 #define QF_DATA 1u    /* market data: dropped when the subscription changes */
 #define QF_TEXT 2u    /* send as a text frame (control replies) */
 #define QF_LIST 4u    /* *_LIST format: batch with neighbours into one array */
+#define QF_RAW 8u     /* bytes already framed (mock_frame.c): written verbatim */
 
 struct conn {
     uint64_t id;
@@ -40,6 +41,7 @@ struct conn {
     int64_t close_at_ms;    /* 0 = not closing */
     bool want_close;        /* send close(1000) at next writeable */
     bool dead;              /* dropped; waiting for lws to reap */
+    unsigned frag_left;     /* /ctl/fragment: data messages still to split */
 
     struct conn *prev, *next;
 };
@@ -51,8 +53,9 @@ void conn_enqueue(struct conn *c, const void *data, size_t len, unsigned flags);
 /* Drops queued market data (a new subscription replaces the old stream). */
 void conn_drop_data(struct conn *c);
 bool conn_has_output(const struct conn *c);
-/* Builds the next frame (with LWS_PRE headroom) in a shared buffer. */
-unsigned char *conn_next_frame(struct conn *c, size_t *len, bool *text);
+/* Builds the next message (with LWS_PRE headroom) in a shared buffer;
+ * *flags are its record's QF_* flags (a list batch: its first record's). */
+unsigned char *conn_next_frame(struct conn *c, size_t *len, unsigned *flags);
 
 /* Records one client message; fills its trailing 1 s / 60 s counts and
  * returns true if it breaks the 5/s or 100/min budget. */

@@ -17,6 +17,36 @@
  *   /ctl/rest-429?secs=N       REST answers 429 too_many_requests for N s
  *   /ctl/stats                 counters and current fault state as JSON
  *
+ * Framing (mock_ctl_frame.c), for the client's own RFC 6455 parser. Each
+ * replies {"ok":true,"sockets":N} with the sockets it touched:
+ *
+ *   /ctl/fragment?n=N          the next N (default 1) data messages of every
+ *                              public socket go out as 3 frames: BINARY FIN=0,
+ *                              CONTINUATION FIN=0, CONTINUATION FIN=1, with a
+ *                              PING "frag" between the first two. n=0 ends it.
+ *                              stats: fragmented (messages split), frag_pongs
+ *   /ctl/server-ping           one PING "mock-ping" on every WebSocket (private
+ *                              ones too). stats: pings_sent, pongs (pongs
+ *                              carrying "mock-ping"), other_pongs
+ *   /ctl/bad-frame?mode=masked|rsv|opcode
+ *                              one malformed frame on every public socket: a
+ *                              masked server frame, RSV1 set, or the reserved
+ *                              opcode 0x3 (payload {"status":"UP"}). A correct
+ *                              client closes that socket and reconnects; the
+ *                              mock serves the next socket normally.
+ *                              stats: bad_frames
+ *   /ctl/big?kb=K              one realtime ticker (K KiB, default 300, at most
+ *                              7168) on every public socket that takes tickers:
+ *                              its first ticker code, in the socket's format,
+ *                              with "pad":"xxx..." as first field, as a single
+ *                              unfragmented binary frame. Replies also "bytes"
+ *                              (the message length). stats: big
+ *
+ * Faults queued on a socket are logged {"ev":"fault","conn":N,"kind":...,
+ * "detail":...}; every pong {"ev":"pong","conn":N,"payload":...}. stats
+ * "accepted" counts TCP connections accepted, including ones that then fail
+ * the TLS handshake (see --tls-cert).
+ *
  * The private side (mock_ctl_private.c):
  *
  *   /ctl/order?market=M&side=bid|ask&price=P&volume=V[&fills=N]
@@ -48,6 +78,7 @@
 
 #include "mock.h"
 #include "mock_conn.h"
+#include "mock_ctl_frame.h"
 #include "mock_ctl_private.h"
 #include "mock_http.h"
 #include "mock_log.h"
@@ -188,21 +219,34 @@ static const char *yes(bool b)
     return b ? "true" : "false";
 }
 
-static int ctl_stats(struct lws *wsi)
+static void stats_counters(char *out, size_t cap)
 {
-    char body[768];
     const struct mock_stats *s = &g_mock.stats;
-    int64_t now = mock_now_ms();
-    snprintf(body, sizeof(body),
-             "{\"connections\":%u,\"connections_total\":%llu,\"requests\":%llu,"
+    snprintf(out, cap,
+             "\"connections\":%u,\"connections_total\":%llu,\"requests\":%llu,"
              "\"frames_sent\":%llu,\"bytes_sent\":%llu,\"refused\":%llu,"
-             "\"dropped_slow\":%llu,\"rest_requests\":%llu,\"stalled\":%s,"
-             "\"down\":%s,\"refusing\":%s,\"rest_failing\":%s,\"private_refusing\":%s}",
+             "\"dropped_slow\":%llu,\"rest_requests\":%llu,\"accepted\":%llu,"
+             "\"fragmented\":%llu,\"frag_pongs\":%llu,\"pings_sent\":%llu,"
+             "\"pongs\":%llu,\"other_pongs\":%llu,\"bad_frames\":%llu,\"big\":%llu",
              g_mock.nconns, (unsigned long long)s->connections_total,
              (unsigned long long)s->requests, (unsigned long long)s->frames_sent,
              (unsigned long long)s->bytes_sent, (unsigned long long)s->refused,
              (unsigned long long)s->dropped_slow, (unsigned long long)s->rest_requests,
-             yes(g_mock.stalled), yes(now < g_mock.down_until_ms),
+             (unsigned long long)s->accepted, (unsigned long long)s->fragmented,
+             (unsigned long long)s->frag_pongs, (unsigned long long)s->pings_sent,
+             (unsigned long long)s->pongs, (unsigned long long)s->other_pongs,
+             (unsigned long long)s->bad_frames, (unsigned long long)s->big);
+}
+
+static int ctl_stats(struct lws *wsi)
+{
+    char counters[1024], body[1280];
+    int64_t now = mock_now_ms();
+    stats_counters(counters, sizeof(counters));
+    snprintf(body, sizeof(body),
+             "{%s,\"stalled\":%s,\"down\":%s,\"refusing\":%s,\"rest_failing\":%s,"
+             "\"private_refusing\":%s}",
+             counters, yes(g_mock.stalled), yes(now < g_mock.down_until_ms),
              yes(now < g_mock.refuse_until_ms),
              yes(now < g_mock.rest_fail_until_ms || now < g_mock.rest_429_until_ms),
              yes(now < g_mock.private_refuse_until_ms));
@@ -212,6 +256,9 @@ static int ctl_stats(struct lws *wsi)
 static int dispatch(struct lws *wsi, const char *action)
 {
     int rc = ctl_private(wsi, action);
+    if (rc != 1)
+        return rc;
+    rc = ctl_frame(wsi, action);
     if (rc != 1)
         return rc;
     if (strcmp(action, "stats") == 0)

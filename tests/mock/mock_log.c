@@ -180,6 +180,28 @@ void log_drop(uint64_t conn, const char *why)
     emit(rec);
 }
 
+void log_fault(uint64_t conn, const char *kind, const char *detail)
+{
+    json_t *rec = record(conn, "fault");
+    json_object_set_new(rec, "kind", json_string(kind));
+    json_object_set_new(rec, "detail", json_string(detail));
+    emit(rec);
+}
+
+void log_peer_close(uint64_t conn, unsigned code)
+{
+    json_t *rec = record(conn, "peer_close");
+    json_object_set_new(rec, "code", json_integer(code));
+    emit(rec);
+}
+
+void log_pong(uint64_t conn, const void *payload, size_t len)
+{
+    json_t *rec = record(conn, "pong");
+    json_object_set_new(rec, "payload", text_value(payload, len));
+    emit(rec);
+}
+
 void log_rest(const char *method, const char *path, const char *query, unsigned status,
               const char *auth)
 {

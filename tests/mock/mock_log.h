@@ -27,6 +27,14 @@ void log_ping(uint64_t conn);
 void log_refused(const char *why);
 void log_drop(uint64_t conn, const char *why);
 void log_ctl(const char *action);
+/* {"ev":"fault","conn":N,"kind":...,"detail":...}: one framing fault queued
+ * on a socket (fragment, server-ping, bad-frame, big). */
+void log_fault(uint64_t conn, const char *kind, const char *detail);
+/* {"ev":"peer_close","conn":N,"code":C}: the client sent a close frame
+ * (C is 0 when it carried no status code). */
+void log_peer_close(uint64_t conn, unsigned code);
+/* {"ev":"pong","conn":N,"payload":...}: a pong the client sent. */
+void log_pong(uint64_t conn, const void *payload, size_t len);
 /* One REST call (path without the query) and the status it got; query
  * (as hashed) and auth (the JWT check result) are NULL when not applicable. */
 void log_rest(const char *method, const char *path, const char *query, unsigned status,

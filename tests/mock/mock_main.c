@@ -43,9 +43,12 @@ static void usage(FILE *to)
     fprintf(to,
             "usage: upws-mock [--port N] [--log FILE] [--trade-log FILE] [--seed N] [--markets N]\n"
             "                 [--trade-rate R] [--access-key K --secret-key S]\n"
+            "                 [--tls-cert FILE --tls-key FILE]\n"
             "\n"
             "Serves ws://127.0.0.1:PORT/websocket/v1 (and /websocket/v1/private), REST\n"
-            "GET /v1/market/all[?is_details=true], and fault injection over plain HTTP:\n"
+            "GET /v1/market/all[?is_details=true], and fault injection over plain HTTP.\n"
+            "With --tls-cert/--tls-key (PEM) the same port serves wss:// and https://\n"
+            "instead (the /ctl calls too).\n"
             "  /ctl/drop                       drop every socket (no close frame)\n"
             "  /ctl/stall, /ctl/resume         freeze / unfreeze every socket\n"
             "  /ctl/garbage                    send malformed and oversized frames\n"
@@ -53,6 +56,10 @@ static void usage(FILE *to)
             "  /ctl/down?secs=N                drop all, upgrades get 503 for N s\n"
             "  /ctl/rest-fail?secs=N           REST answers 500 for N s\n"
             "  /ctl/rest-429?secs=N            REST answers 429 for N s\n"
+            "  /ctl/fragment?n=N               next N data messages split in 3 frames + ping\n"
+            "  /ctl/server-ping                one PING \"mock-ping\" on every socket\n"
+            "  /ctl/bad-frame?mode=masked|rsv|opcode  one malformed frame per public socket\n"
+            "  /ctl/big?kb=K                   one K KiB ticker per public socket\n"
             "  /ctl/stats                      counters and fault state (JSON)\n"
             "Private side (JWT on /websocket/v1/private and on REST GET /v1/accounts,\n"
             "/v1/orders/open, /v1/order), a simulated account and order lifecycles:\n"
@@ -107,6 +114,12 @@ static int parse_option(int opt, const char *arg, struct mock_config *cfg)
     case 'k':
         cfg->secret_key = arg;
         return 0;
+    case 'c':
+        cfg->tls_cert = arg;
+        return 0;
+    case 'K':
+        cfg->tls_key = arg;
+        return 0;
     default:
         return -1;
     }
@@ -123,6 +136,8 @@ static int parse_args(int argc, char **argv, struct mock_config *cfg)
         {"trade-rate", required_argument, NULL, 'r'},
         {"access-key", required_argument, NULL, 'a'},
         {"secret-key", required_argument, NULL, 'k'},
+        {"tls-cert", required_argument, NULL, 'c'},
+        {"tls-key", required_argument, NULL, 'K'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -138,7 +153,8 @@ static int parse_args(int argc, char **argv, struct mock_config *cfg)
             return -1;
         }
     }
-    if (optind != argc || !cfg->access_key != !cfg->secret_key) {
+    if (optind != argc || !cfg->access_key != !cfg->secret_key ||
+        !cfg->tls_cert != !cfg->tls_key) {
         usage(stderr);
         return -1;
     }
@@ -161,11 +177,26 @@ static void on_tick(lws_sorted_usec_list_t *sul)
     lws_sul_schedule(g_mock.ctx, 0, sul, on_tick, TICK_US);
 }
 
+/* A TLS vhost serves wss:// and https:// on its one port. HTTP/1.1 only:
+ * the raw frames of the framing faults make sense on a plain byte stream,
+ * not inside an h2 stream. */
+static void vhost_tls(struct lws_context_creation_info *info)
+{
+    if (!g_mock.cfg.tls_cert)
+        return;
+    info->ssl_cert_filepath = g_mock.cfg.tls_cert;
+    info->ssl_private_key_filepath = g_mock.cfg.tls_key;
+    info->alpn = "http/1.1";
+}
+
 static int create_server(void)
 {
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof(info));
+    bool tls = g_mock.cfg.tls_cert != NULL;
     info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DISABLE_IPV6;
+    if (tls)
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info.gid = -1;
     info.uid = -1;
     g_mock.ctx = lws_create_context(&info);
@@ -175,11 +206,13 @@ static int create_server(void)
     info.iface = "127.0.0.1";
     info.protocols = mock_protocols;
     info.vhost_name = "upbit";
+    vhost_tls(&info);
     g_mock.vhost = lws_create_vhost(g_mock.ctx, &info);
     if (!g_mock.vhost)
         return -1;
     int port = lws_get_vhost_listen_port(g_mock.vhost);
-    printf("upws-mock listening on 127.0.0.1:%d\n", port);
+    /* Tests parse "listening on 127.0.0.1:PORT"; the suffix is for people. */
+    printf("upws-mock listening on 127.0.0.1:%d%s\n", port, tls ? " (TLS)" : "");
     fflush(stdout);
     return 0;
 }

@@ -11,6 +11,8 @@
 #include "mock.h"
 #include "mock_conn.h"
 #include "mock_ctl.h"
+#include "mock_ctl_frame.h"
+#include "mock_frame.h"
 #include "mock_http.h"
 #include "mock_jwt.h"
 #include "mock_log.h"
@@ -236,6 +238,34 @@ static int on_receive(struct lws *wsi, struct pss *pss, const void *in, size_t l
     return 0;
 }
 
+/* A data message under /ctl/fragment goes out as three frames around a
+ * ping, in one raw write so nothing lws sends can land between them. */
+static int write_fragmented(struct lws *wsi, struct conn *c, const unsigned char *msg,
+                            size_t n, bool text)
+{
+    unsigned char *wire;
+    size_t wire_len;
+    unsigned char *buf = frame_fragmented(msg, n, text, FRAG_PING, &wire, &wire_len);
+    if (!buf)
+        return -1;
+    int rc = lws_write(wsi, wire, wire_len, LWS_WRITE_RAW) < (int)wire_len ? -1 : 0;
+    free(buf);
+    c->frag_left--;
+    g_mock.stats.fragmented++;
+    return rc;
+}
+
+static int write_message(struct lws *wsi, struct conn *c, unsigned char *msg, size_t n,
+                         unsigned flags)
+{
+    bool text = flags & QF_TEXT;
+    if (flags & QF_RAW)
+        return lws_write(wsi, msg, n, LWS_WRITE_RAW) < (int)n ? -1 : 0;
+    if ((flags & QF_DATA) && c->frag_left && n >= 3)
+        return write_fragmented(wsi, c, msg, n, text);
+    return lws_write(wsi, msg, n, text ? LWS_WRITE_TEXT : LWS_WRITE_BINARY) < (int)n ? -1 : 0;
+}
+
 static int on_writeable(struct lws *wsi, struct pss *pss)
 {
     struct conn *c = pss->conn;
@@ -246,11 +276,11 @@ static int on_writeable(struct lws *wsi, struct pss *pss)
         return -1;
     }
     size_t n;
-    bool text;
-    unsigned char *frame = conn_next_frame(c, &n, &text);
+    unsigned flags;
+    unsigned char *frame = conn_next_frame(c, &n, &flags);
     if (!frame)
         return 0;
-    if (lws_write(wsi, frame, n, text ? LWS_WRITE_TEXT : LWS_WRITE_BINARY) < (int)n)
+    if (write_message(wsi, c, frame, n, flags))
         return -1;
     g_mock.stats.frames_sent++;
     g_mock.stats.bytes_sent += n;
@@ -268,6 +298,13 @@ static void on_closed(struct pss *pss)
     log_conn_close(c->id);
     sub_detach(c);
     conn_free(c);
+}
+
+/* The status code at the start of a close frame's payload; 0 if none. */
+static unsigned close_code(const void *in, size_t len)
+{
+    const unsigned char *p = in;
+    return p && len >= 2 ? (unsigned)p[0] << 8 | p[1] : 0;
 }
 
 static int on_http(struct lws *wsi, const char *uri)
@@ -295,6 +332,18 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         return on_receive(wsi, pss, in, len);
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return on_writeable(wsi, pss);
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        /* Tells a protocol-error close (1002) from a plain one in the log. */
+        if (pss && pss->conn)
+            log_peer_close(pss->conn->id, close_code(in, len));
+        return 0;
+    case LWS_CALLBACK_RECEIVE_PONG:
+        frame_note_pong(pss ? pss->conn : NULL, in, len);
+        return 0;
+    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+        /* Before any TLS handshake: counts attempts that fail in TLS too. */
+        g_mock.stats.accepted++;
+        return 0;
     case LWS_CALLBACK_CLOSED:
         on_closed(pss);
         return 0;
