@@ -17,6 +17,7 @@
 #include "router.h"
 #include "util.h"
 #include "verify.h"
+#include "workers.h"
 
 #include <libwebsockets.h>
 #include <signal.h>
@@ -831,7 +832,8 @@ static int run_loop(void)
         if (!H.instances && H.stopping)
             break;
         lws_service(H.lws, 0);
-        router_flush();  /* one wake-up per plugin per pass, not per event */
+        router_flush();  /* one hand-over per plugin per pass, not per event */
+        workers_check();
         drain_commands();
     }
     return 0;
@@ -855,6 +857,7 @@ static void teardown(void)
     H.lws = NULL;
     conn_free(H.pub);
     private_free();
+    workers_stop();
     cmd *c = cmdq_drain();
     while (c) {
         cmd *next = c->next;
@@ -892,6 +895,7 @@ int host_run(const char *config_path)
         return 1;
     }
     planner_init(&H.plan, 0);
+    workers_start(0);
     verify_init(H.lws, public_up, plan_soon);
     conn_set_wake(NULL);
     cmdq_set_waker(wake_loop, NULL);

@@ -5,13 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__linux__)
-#include <linux/futex.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-#define INBOX_FUTEX 1
-#endif
-
 /* A plugin that keeps up never has more than a handful of items waiting;
  * starting small keeps its ring in a few KiB (RSS per extra plugin). */
 #define RING_MIN 64
@@ -23,8 +16,6 @@ void inbox_init(inbox *q, size_t capacity)
 {
     memset(q, 0, sizeof *q);
     pthread_mutex_init(&q->lock, NULL);
-    pthread_cond_init(&q->nonempty, NULL);
-    atomic_init(&q->wake_seq, 0);
     q->capacity = capacity;
     q->size = RING_MIN;
     q->ring = xcalloc(q->size, sizeof *q->ring);
@@ -49,7 +40,6 @@ void inbox_destroy(inbox *q)
     free(q->ring);
     free(q->map);
     pthread_mutex_destroy(&q->lock);
-    pthread_cond_destroy(&q->nonempty);
     memset(q, 0, sizeof *q);
 }
 
@@ -232,51 +222,28 @@ static int push_locked(inbox *q, const inbox_item *it, event **release)
     return INBOX_QUEUED;
 }
 
-/* ---- sleeping and waking the plugin thread ---- */
+/* ---- handing the inbox to its consumer ---- */
 
-/* Thread: the plugin's, lock held (and held again on return). `waiting`
- * is set under the lock, so a pusher that sees it bumps wake_seq only after
- * we read it: the futex wait then returns at once instead of missing the
- * wake-up. Spurious returns are fine: the caller re-checks the queue. */
-static void inbox_sleep(inbox *q)
+void inbox_set_ready(inbox *q, void (*ready)(void *arg), void *arg)
 {
-    q->waiting = 1;
-#ifdef INBOX_FUTEX
-    unsigned seq = atomic_load_explicit(&q->wake_seq, memory_order_relaxed);
-    pthread_mutex_unlock(&q->lock);
-    syscall(SYS_futex, &q->wake_seq, FUTEX_WAIT_PRIVATE, seq, NULL, NULL, 0);
-    pthread_mutex_lock(&q->lock);
-#else
-    pthread_cond_wait(&q->nonempty, &q->lock);
-#endif
-    q->waiting = 0;
+    q->ready = ready;
+    q->ready_arg = arg;
 }
 
-/* Thread: loop, lock not held; the caller has cleared `waiting`. */
-static void inbox_signal(inbox *q)
-{
-#ifdef INBOX_FUTEX
-    atomic_fetch_add_explicit(&q->wake_seq, 1, memory_order_release);
-    syscall(SYS_futex, &q->wake_seq, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-#else
-    pthread_cond_signal(&q->nonempty);
-#endif
-}
-
+/* Only an idle inbox (its consumer found it empty and let go) needs the
+ * hand-over; while the consumer is busy it finds new items itself. Clearing
+ * `idle` under the lock makes it one hand-over per idle spell. */
 static int push(inbox *q, const inbox_item *it, int defer, int *wake_owed)
 {
     event *release = NULL;
     pthread_mutex_lock(&q->lock);
     int rc = push_locked(q, it, &release);
-    /* Only a sleeping plugin thread needs the (syscall-priced) signal; a
-     * busy one finds the item when it comes back for the next. Clearing
-     * `waiting` here means one signal per sleep, not one per push. */
-    int wake = q->waiting && rc == INBOX_QUEUED;
-    if (wake && !defer)
-        q->waiting = 0;
+    int wake = q->idle && q->count;
+    if (wake)
+        q->idle = 0;
     pthread_mutex_unlock(&q->lock);
-    if (wake && !defer)
-        inbox_signal(q);
+    if (wake && !defer && q->ready)
+        q->ready(q->ready_arg);
     *wake_owed = wake && defer;
     event_unref(release);
     return rc;
@@ -295,12 +262,8 @@ int inbox_push_deferred(inbox *q, const inbox_item *it, int *wake_owed)
 
 void inbox_wake(inbox *q)
 {
-    pthread_mutex_lock(&q->lock);
-    int wake = q->waiting;
-    q->waiting = 0;
-    pthread_mutex_unlock(&q->lock);
-    if (wake)
-        inbox_signal(q);
+    if (q->ready)
+        q->ready(q->ready_arg);
 }
 
 /* Called with the lock held: once the queue has drained to half, tell the
@@ -335,16 +298,15 @@ static void take_head(inbox *q, inbox_item *out)
         ring_relayout(q, RING_MIN);
 }
 
-/* Up to `max` items for one lock round trip: at full speed the plugin
- * thread otherwise takes the lock once per event, against the loop that
- * takes it once per push. The batch ends after a "latest" item, so such an
- * item leaves the queue (where a newer one could still replace it) only when
- * the plugin is about to reach it. */
-size_t inbox_pop_batch(inbox *q, inbox_item *out, size_t max)
+/* Up to `max` items for one lock round trip: at full speed the consumer
+ * otherwise takes the lock once per event, against the loop that takes it
+ * once per push. The batch ends after a "latest" item, so such an item
+ * leaves the queue (where a newer one could still replace it) only when
+ * the plugin is about to reach it. Finding nothing marks the inbox idle in
+ * the same critical section, so no push can fall between the two. */
+size_t inbox_take_batch(inbox *q, inbox_item *out, size_t max)
 {
     pthread_mutex_lock(&q->lock);
-    while (q->count == 0 && !q->dropped_unreported)
-        inbox_sleep(q);
     size_t n = 0;
     while (n < max && (q->count || q->dropped_unreported)) {
         if (!take_drop_report(q, &out[n]))
@@ -352,18 +314,10 @@ size_t inbox_pop_batch(inbox *q, inbox_item *out, size_t max)
         if (out[n++].key)
             break;
     }
+    if (!n)
+        q->idle = 1;
     pthread_mutex_unlock(&q->lock);
     return n;
-}
-
-void inbox_pop(inbox *q, inbox_item *out)
-{
-    pthread_mutex_lock(&q->lock);
-    while (q->count == 0 && !q->dropped_unreported)
-        inbox_sleep(q);
-    if (!take_drop_report(q, out))
-        take_head(q, out);
-    pthread_mutex_unlock(&q->lock);
 }
 
 upws_status *inbox_status_new(upws_status_kind kind, const char *name, const char *message)

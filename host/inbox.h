@@ -1,5 +1,6 @@
 /*
- * inbox.h — one plugin instance's bounded queue (loop thread → plugin thread).
+ * inbox.h — one plugin instance's bounded queue (loop thread → the worker
+ * running the instance).
  *
  * The loop pushes and never blocks. Two delivery policies (DESIGN §6):
  *  - lossless (item.key == NULL): queued in order; when `capacity` data
@@ -15,11 +16,12 @@
  * them. A timer that fires while its previous firing is still queued is
  * coalesced. An item holding an event owns one reference to it.
  *
- * Waking costs nothing per event while the plugin is busy: the plugin
- * thread is signalled only when it is actually waiting. On Linux it sleeps
- * on a futex word of its own rather than a condition variable: a woken
- * pthread_cond_wait() takes the mutex back in its "contended" state, so
- * the next unlock is one more futex syscall per wake-up, for nothing.
+ * The consumer (a worker thread running the instance, workers.h) takes
+ * items in batches and never blocks here: finding the inbox empty marks it
+ * idle. The first push into an idle inbox hands it back to its consumer
+ * through the `ready` callback (once per idle spell, so scheduling costs
+ * nothing per event while the plugin is busy). A new inbox is not idle: its
+ * consumer owns it until it first finds it empty.
  * The ring starts small and doubles on demand (a plugin that keeps up never
  * touches more than a few KiB of it), and shrinks back once a backlog has
  * drained.
@@ -57,14 +59,14 @@ typedef struct inbox_latest {
 
 typedef struct inbox {
     pthread_mutex_t lock;
-    pthread_cond_t nonempty;  /* where futexes are not available */
-    atomic_uint wake_seq;     /* Linux: the futex word the plugin thread sleeps on */
+    void (*ready)(void *arg); /* hands an idle inbox that got an item to its consumer */
+    void *ready_arg;
     inbox_item *ring;
     size_t size;              /* ring slots, a power of two; grows and shrinks */
     size_t capacity;          /* data items allowed to wait */
     size_t head, count, data_count;
     size_t timers;            /* ITEM_TIMER items queued (coalescing scans only when > 0) */
-    int waiting;              /* the plugin thread sleeps in inbox_pop (and nobody woke it yet) */
+    int idle;                 /* the consumer found it empty and let go */
     int wake_listed;          /* loop thread only: on the router's list of inboxes to wake */
     inbox_latest *map;        /* stream → slot, for latest items queued */
     size_t map_size, map_used;
@@ -85,17 +87,17 @@ void inbox_destroy(inbox *q);
  * queued event of the same stream) or INBOX_DROPPED (a data item over the
  * capacity). Ownership of the item's event reference is taken either way. */
 int inbox_push(inbox *q, const inbox_item *it);
-/* Thread: loop. Like inbox_push, but leaves waking a sleeping plugin thread
+/* Thread: loop. Like inbox_push, but leaves the hand-over of an idle inbox
  * to a later inbox_wake(); returns 1 in *wake_owed when one is needed. Lets
- * the loop wake each plugin once per batch of frames, not once per event. */
+ * the loop schedule each plugin once per batch of frames, not per event. */
 int inbox_push_deferred(inbox *q, const inbox_item *it, int *wake_owed);
-/* Thread: loop. Wakes the plugin thread if it sleeps. */
+/* Thread: loop. The hand-over owed by inbox_push_deferred. */
 void inbox_wake(inbox *q);
-/* Thread: the plugin's. Blocks until an item is there. */
-void inbox_pop(inbox *q, inbox_item *out);
-/* Thread: the plugin's. Blocks until ≥ 1 item; takes up to max, in order
- * (stopping after a "latest" event). Returns how many. */
-size_t inbox_pop_batch(inbox *q, inbox_item *out, size_t max);
+/* Before any push: who is told when an idle inbox gets an item. */
+void inbox_set_ready(inbox *q, void (*ready)(void *arg), void *arg);
+/* Thread: the consumer's. Takes up to max items, in order (stopping after a
+ * "latest" event); never blocks. 0 = empty, and the inbox is now idle. */
+size_t inbox_take_batch(inbox *q, inbox_item *out, size_t max);
 /* Releases what an item owns (event reference, status). */
 void inbox_item_release(inbox_item *it);
 /* Building status items: strings copied. */

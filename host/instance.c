@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 
 #define INBOX_CAPACITY 16384
 #define INSTANCE_BATCH 32   /* items taken from the inbox per lock round trip */
+#define INSTANCE_ROUNDS 4   /* batches per turn on a worker before others get theirs */
 
 static atomic_llong next_id = 1;
 static atomic_int private_on;    /* API keys are configured */
@@ -32,7 +34,7 @@ void instance_set_error(instance *inst, const char *fmt, ...)
     va_end(ap);
 }
 
-/* The plugin thread times every callback for the admin histogram. */
+/* Every callback is timed (on its worker) for the admin histogram. */
 static void note_duration(instance *inst, int64_t ns)
 {
     atomic_fetch_add(&inst->cb_count, 1);
@@ -500,7 +502,7 @@ static const upws_host_api host_api = {
 
 const upws_host_api *instance_api(void) { return &host_api; }
 
-/* ---- the plugin thread ---- */
+/* ---- the instance's turns on a worker ---- */
 
 static void push_cmd(instance *inst, cmd_kind kind, int64_t value)
 {
@@ -511,7 +513,7 @@ static void push_cmd(instance *inst, cmd_kind kind, int64_t value)
     cmdq_push(c);
 }
 
-/* On the plugin's thread, so save_state never races its own callbacks. */
+/* In the instance's lane, so save_state never races its own callbacks. */
 static void save_state(instance *inst)
 {
     cmd *c = xcalloc(1, sizeof *c);
@@ -586,28 +588,46 @@ static int run_item(instance *inst, inbox_item *it)
     return 1;
 }
 
-static void *instance_thread(void *arg)
+/* A worker runs the instance: init() first, then a few batches of its
+ * inbox (a busy plugin goes back to the end of the run queue after that,
+ * so others get their turn), stop() when ITEM_STOP comes. */
+static lane_result instance_run(lane *l)
 {
-    instance *inst = arg;
-    int rc = inst->desc->init(&inst->ctx, &host_api, &inst->self);
-    if (rc == 0)
-        restore_state(inst);
-    push_cmd(inst, CMD_INIT_DONE, rc);
-    if (rc != 0)
-        return NULL;
+    instance *inst = (instance *)((char *)l - offsetof(instance, lane));
+    if (!inst->initialized) {
+        inst->initialized = 1;
+        int rc = inst->desc->init(&inst->ctx, &host_api, &inst->self);
+        if (rc == 0)
+            restore_state(inst);
+        push_cmd(inst, CMD_INIT_DONE, rc);  /* after a failure the loop frees inst: hands off */
+        if (rc != 0)
+            return LANE_DONE;
+    }
     inbox_item batch[INSTANCE_BATCH];
-    for (int more = 1; more;) {
-        size_t n = inbox_pop_batch(&inst->in, batch, INSTANCE_BATCH);
+    for (int round = 0; round < INSTANCE_ROUNDS; round++) {
+        size_t n = inbox_take_batch(&inst->in, batch, INSTANCE_BATCH);
+        if (!n)
+            return LANE_IDLE;
+        int more = 1;
         for (size_t i = 0; i < n; i++) {
             if (more)
                 more = run_item(inst, &batch[i]);  /* after ITEM_STOP the rest is only released */
             inbox_item_release(&batch[i]);
         }
+        if (!more) {
+            inst->desc->stop(inst->self);
+            inst->self = NULL;
+            push_cmd(inst, CMD_STOPPED, 0);  /* the loop frees inst: hands off */
+            return LANE_DONE;
+        }
     }
-    inst->desc->stop(inst->self);
-    inst->self = NULL;
-    push_cmd(inst, CMD_STOPPED, 0);
-    return NULL;
+    return LANE_MORE;
+}
+
+static void instance_ready(void *arg)
+{
+    instance *inst = arg;
+    workers_ready(&inst->lane);
 }
 
 /* ---- lifecycle (loop thread) ---- */
@@ -681,13 +701,9 @@ instance *instance_start_with(const plugin_conf *pc, char *const *dirs, size_t n
     inbox_init(&inst->in, INBOX_CAPACITY);
     /* plugins[i].delivery replaces the per-type defaults (a want that names its policy keeps it) */
     inbox_set_delivery(&inst->in, pc->delivery);
-    if (pthread_create(&inst->thread, NULL, instance_thread, inst) != 0) {
-        snprintf(err, errlen, "plugin instance '%s': cannot start its thread", pc->name);
-        inst->state = INST_FAILED;
-        inst->thread = 0;
-        instance_free(inst);
-        return NULL;
-    }
+    inbox_set_ready(&inst->in, instance_ready, inst);
+    inst->lane.run = instance_run;
+    workers_ready(&inst->lane);  /* its first turn runs init() */
     log_info("plugin instance '%s' loading %s (plugin %s %s, ABI %u.%u)", inst->name, path,
              inst->desc->name, inst->desc->version, inst->desc->abi_major, inst->desc->abi_minor);
     return inst;
@@ -720,8 +736,6 @@ void instance_stop_begin(instance *inst)
 void instance_free(instance *inst)
 {
     close_proxy(inst);
-    if (inst->thread)
-        pthread_join(inst->thread, NULL);
     inbox_destroy(&inst->in);
     loader_close(inst->lib);
     cnode_release(&inst->config);

@@ -1,11 +1,12 @@
 /*
- * instance.h — one running plugin instance: its image, thread, inbox and proxy.
+ * instance.h — one running plugin instance: its image, lane, inbox and proxy.
  *
- * The loop creates an instance (instance_start), which spawns the plugin's
- * own thread; that thread runs init() and then every callback. Proxy calls
+ * The loop creates an instance (instance_start) and makes its lane ready;
+ * a worker thread (workers.h) runs init() on its first turn and every
+ * callback after, one at a time, in order. Proxy calls
  * (the upws_host_api table) come from any thread and become commands for
  * the loop. Stopping is asynchronous: instance_stop_begin() closes the
- * proxy and queues ITEM_STOP; the thread runs stop() and sends
+ * proxy and queues ITEM_STOP; the worker runs stop() and sends
  * CMD_STOPPED; the loop then calls instance_free().
  * The loop owns the instance struct; the plugin owns only its `self`.
  */
@@ -17,6 +18,7 @@
 #include "config.h"
 #include "inbox.h"
 #include "loader.h"
+#include "workers.h"
 
 /* Callback-duration histogram bucket bounds, seconds (Prometheus `le`). */
 #define INSTANCE_CB_BUCKETS 8
@@ -43,7 +45,8 @@ typedef struct instance {
     cnode config;               /* deep copy of the instance's config: section */
     char *config_json;          /* canonical JSON of it (to detect changes) */
     inst_state state;
-    pthread_t thread;
+    lane lane;                  /* its turns on the worker threads */
+    int initialized;            /* init() has run (worker side) */
     inbox in;
     /* Proxy state shared with plugin-side threads, under `lock`. */
     pthread_mutex_t lock;
@@ -55,7 +58,7 @@ typedef struct instance {
     size_t n_lists;
     int64_t started_ns;
     int log_level;              /* this instance's threshold, -1 = the global level */
-    /* Observability, written by the plugin thread, read by the admin endpoint. */
+    /* Observability, written inside the lane, read by the admin endpoint. */
     _Atomic uint64_t cb_count, cb_sum_ns;
     _Atomic uint64_t cb_buckets[INSTANCE_CB_BUCKETS];
     char last_error[256];       /* under `lock` */

@@ -13,15 +13,16 @@ static router_stats stats;
 
 const router_stats *router_get_stats(void) { return &stats; }
 
-/* ---- wake-ups: once per plugin per loop pass, not once per event ----
+/* ---- hand-overs: once per plugin per loop pass, not once per event ----
  *
- * Waking a sleeping plugin thread is a futex syscall for the loop and a
- * context switch for the plugin, which at full speed cost more than the
- * event itself. Once the loop calls router_flush() after every service
- * pass, the wake-ups owed for routed events are collected here and paid
- * once per plugin per pass: a pass that read 60 frames wakes each plugin
- * once. Deliveries outside the data path (a late joiner's snapshot, a
- * one-off answer) still wake at once: no pass may follow them soon. */
+ * Handing an idle plugin to the workers takes the run queue's lock and may
+ * wake a worker (a futex syscall and a context switch), which at full
+ * speed costs more than the event itself. Once the loop calls
+ * router_flush() after every service pass, the hand-overs owed for routed
+ * events are collected here and made together once per pass (one lock
+ * round trip, one wake-up): a pass that read 60 frames hands each plugin
+ * over once. Deliveries outside the data path (a late joiner's snapshot, a
+ * one-off answer) are handed over at once: no pass may follow them soon. */
 
 static int deferring;          /* the loop calls router_flush() */
 static int in_data_path;       /* inside router_on_event */
@@ -43,10 +44,12 @@ static void owe_wake(instance *inst)
 void router_flush(void)
 {
     deferring = 1;
+    workers_hold();
     for (size_t i = 0; i < n_owed; i++) {
         owed[i]->in.wake_listed = 0;
         inbox_wake(&owed[i]->in);
     }
+    workers_release();
     n_owed = 0;
 }
 

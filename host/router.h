@@ -36,10 +36,10 @@ int router_on_snapshot(sub *s);
 /* Gives up on one-off snapshots past their deadline (tells the plugin). */
 void router_expire_snapshots(int64_t now_mono_ns);
 const router_stats *router_get_stats(void);
-/* Call after every lws_service() pass: wakes the plugin threads that got
- * events during the pass. From the first call on, routed events wake each
- * plugin once per pass instead of once per event (a host that never calls
- * it keeps waking per event). */
+/* Call after every lws_service() pass: hands the plugins that got events
+ * during the pass to the workers, together. From the first call on, routed
+ * events hand each plugin over once per pass instead of once per event (a
+ * host that never calls it keeps doing it per event). */
 void router_flush(void);
 /* An instance being freed must not stay on the list of owed wake-ups. */
 struct instance;

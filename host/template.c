@@ -75,7 +75,7 @@ static const char tpl_source[] =
     "    char last_code[32];         /* copied: ev->code dies with the event */\n"
     "} state;\n"
     "\n"
-    "/* Timer callback: runs on the plugin's thread, like every callback. */\n"
+    "/* Timer callback: runs one at a time with every other callback. */\n"
     "static void report(void *self, int64_t timer_id)\n"
     "{\n"
     "    state *s = self;\n"

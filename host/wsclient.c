@@ -55,6 +55,13 @@ static int fail(wsclient *ws, const char *fmt, const char *detail)
     return over(ws);
 }
 
+/* RFC 6455 §7.4.1: tell the server why (1002) before closing. */
+static int protocol_error(wsclient *ws, const char *why)
+{
+    wsclient_close_frame(ws, 1002);
+    return fail(ws, "protocol error: %s", why);
+}
+
 static void reserve(uint8_t **buf, size_t *cap, size_t need)
 {
     if (need <= *cap)
@@ -200,7 +207,7 @@ static int on_data(wsclient *ws, const wsframe *f, const uint8_t *p)
     size_t len = (size_t)f->payload_len;
     if (f->opcode != WSF_CONT) {
         if (ws->in_message)
-            return fail(ws, "protocol error: %s", "a new message began inside a fragmented one");
+            return protocol_error(ws, "a new message began inside a fragmented one");
         if (f->fin) {
             ws->ev.message(ws->arg, (const char *)p, len);
             return 0;
@@ -209,7 +216,7 @@ static int on_data(wsclient *ws, const wsframe *f, const uint8_t *p)
         ws->msg_len = 0;
         ws->msg_skip = 0;
     } else if (!ws->in_message) {
-        return fail(ws, "protocol error: %s", "a continuation frame outside any message");
+        return protocol_error(ws, "a continuation frame outside any message");
     }
     msg_append(ws, p, len);
     if (!f->fin)
@@ -247,7 +254,7 @@ static int skip_frame(wsclient *ws, const wsframe *f)
     ws->in_discard = f->header_len + f->payload_len;
     if (f->opcode == WSF_CONT) {
         if (!ws->in_message)
-            return fail(ws, "protocol error: %s", "a continuation frame outside any message");
+            return protocol_error(ws, "a continuation frame outside any message");
         if (!ws->msg_skip)
             ws->ev.oversized(ws->arg);
         ws->msg_skip = 1;
@@ -255,7 +262,7 @@ static int skip_frame(wsclient *ws, const wsframe *f)
         return 0;
     }
     if (ws->in_message)
-        return fail(ws, "protocol error: %s", "a new message began inside a fragmented one");
+        return protocol_error(ws, "a new message began inside a fragmented one");
     ws->ev.oversized(ws->arg);
     ws->in_message = !f->fin;
     ws->msg_skip = 1;
@@ -276,10 +283,8 @@ static int walk_frames(wsclient *ws, size_t *off)
         wsframe f;
         char why[128];
         int r = wsframe_parse(ws->in + *off, avail, &f, why, sizeof why);
-        if (r < 0) {
-            wsclient_close_frame(ws, 1002);  /* RFC 6455 §7.4.1: protocol error */
-            return fail(ws, "protocol error: %s", why);
-        }
+        if (r < 0)
+            return protocol_error(ws, why);
         if (r == 0)
             return 0;
         if (f.payload_len > WSCLIENT_MAX_MESSAGE) {

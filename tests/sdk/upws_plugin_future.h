@@ -26,10 +26,16 @@
  * with a per-instance proxy handle (upws_ctx) and the host function table
  * (upws_host_api). Everything a plugin does goes through that table.
  *
- * Threads: the host runs every callback of one plugin instance (init,
- * on_event, on_status, timer callbacks, stop) on one thread of its own, one
- * at a time. A plugin needs no lock for its own state. Host functions may be
- * called from any thread; they never block on the network.
+ * Threads: the host runs the callbacks of one plugin instance (init,
+ * restore_state, on_event, on_status, timer and REST callbacks, save_state,
+ * stop) one at a time and in order, each seeing what the previous ones
+ * wrote: a plugin needs no lock for its own state. They run on a small pool
+ * of host worker threads, so two consecutive callbacks may run on different
+ * threads: keep no state in thread-local storage across callbacks, and do
+ * not rely on pthread_self(), the signal mask, CPU affinity or priority of
+ * the calling thread. Different instances, also of the same .so, run in
+ * parallel. Host functions may be called from any thread; they never block
+ * on the network.
  *
  * Ownership, in one rule: the host owns everything it hands to a plugin
  * (ctx, api, events, config values) and a plugin owns everything it
@@ -310,8 +316,9 @@ typedef struct upws_host_api {
      * Returns: a snapshot id > 0, or a negative UPWS_E*. */
     int64_t (*snapshot)(upws_ctx *ctx, const upws_want *want);
 
-    /* Call fn(self, id) on the plugin's thread after `after_ms`, then every
-     * `every_ms` if every_ms > 0. Thread: any. Returns a timer id > 0. */
+    /* Call fn(self, id), as one of the instance's callbacks, after
+     * `after_ms`, then every `every_ms` if every_ms > 0. Thread: any.
+     * Returns a timer id > 0. */
     int64_t (*timer_add)(upws_ctx *ctx, uint32_t after_ms, uint32_t every_ms, upws_timer_fn fn);
     /* Returns UPWS_OK or UPWS_ENOENT. A callback already due may still run once. */
     int (*timer_cancel)(upws_ctx *ctx, int64_t timer_id);

@@ -11,10 +11,16 @@
  * with a per-instance proxy handle (upws_ctx) and the host function table
  * (upws_host_api). Everything a plugin does goes through that table.
  *
- * Threads: the host runs every callback of one plugin instance (init,
- * on_event, on_status, timer callbacks, stop) on one thread of its own, one
- * at a time. A plugin needs no lock for its own state. Host functions may be
- * called from any thread; they never block on the network.
+ * Threads: the host runs the callbacks of one plugin instance (init,
+ * restore_state, on_event, on_status, timer and REST callbacks, save_state,
+ * stop) one at a time and in order, each seeing what the previous ones
+ * wrote: a plugin needs no lock for its own state. They run on a small pool
+ * of host worker threads, so two consecutive callbacks may run on different
+ * threads: keep no state in thread-local storage across callbacks, and do
+ * not rely on pthread_self(), the signal mask, CPU affinity or priority of
+ * the calling thread. Different instances, also of the same .so, run in
+ * parallel. Host functions may be called from any thread; they never block
+ * on the network.
  *
  * Ownership, in one rule: the host owns everything it hands to a plugin
  * (ctx, api, events, config values) and a plugin owns everything it
@@ -296,8 +302,9 @@ typedef struct upws_host_api {
      * Returns: a snapshot id > 0, or a negative UPWS_E*. */
     int64_t (*snapshot)(upws_ctx *ctx, const upws_want *want);
 
-    /* Call fn(self, id) on the plugin's thread after `after_ms`, then every
-     * `every_ms` if every_ms > 0. Thread: any. Returns a timer id > 0. */
+    /* Call fn(self, id), as one of the instance's callbacks, after
+     * `after_ms`, then every `every_ms` if every_ms > 0. Thread: any.
+     * Returns a timer id > 0. */
     int64_t (*timer_add)(upws_ctx *ctx, uint32_t after_ms, uint32_t every_ms, upws_timer_fn fn);
     /* Returns UPWS_OK or UPWS_ENOENT. A callback already due may still run once. */
     int (*timer_cancel)(upws_ctx *ctx, int64_t timer_id);
@@ -315,7 +322,7 @@ typedef struct upws_host_api {
     /* Exact wire text of one field of `ev`, looked up by its DEFAULT name
      * ("trade_price") whatever the wire format (SIMPLE is mapped). Orderbook
      * levels are addressed flattened: "ask_price_1" … "bid_size_30".
-     * Ownership: out->text borrowed like the event. Thread: the plugin's.
+     * Ownership: out->text borrowed like the event. Thread: inside on_event().
      * Returns UPWS_OK (out->kind may be UPWS_VAL_ABSENT) or UPWS_EINVAL. */
     int (*event_field)(const upws_event *ev, const char *name, upws_val *out);
 
@@ -336,13 +343,13 @@ typedef struct upws_host_api {
      * (a fresh JWT with its own nonce, and query_hash when there is a
      * query), e.g. path "/v1/accounts", or "/v1/orders/open" with query
      * "states[]=wait&states[]=watch" (the exact text sent, not percent-
-     * encoded). Asynchronous: fn(self, reply) runs once on the plugin's
-     * thread, unless the instance stops first. The host adds no retry: read
-     * reply->remaining_sec and back off on 429/418 yourself. GET only: upws
-     * never places or cancels orders. Thread: any. Ownership: strings borrowed
-     * during the call. Returns a request id > 0, UPWS_ENOTSUP without keys,
-     * UPWS_EINVAL (path not "/v1/…", or characters that need encoding) or
-     * UPWS_ECLOSED. */
+     * encoded). Asynchronous: fn(self, reply) runs once as one of the
+     * instance's callbacks, unless the instance stops first. The host adds
+     * no retry: read reply->remaining_sec and back off on 429/418 yourself.
+     * GET only: upws never places or cancels orders. Thread: any.
+     * Ownership: strings borrowed during the call. Returns a request id > 0,
+     * UPWS_ENOTSUP without keys, UPWS_EINVAL (path not "/v1/…", or
+     * characters that need encoding) or UPWS_ECLOSED. */
     int64_t (*rest_private_get)(upws_ctx *ctx, const char *path, const char *query, upws_rest_fn fn);
 
     /* ABI 1.3 and later: append new functions below, never above. */
@@ -369,23 +376,27 @@ typedef struct upws_plugin {
 
     /* Mandatory. Set *self to the plugin's state. Non-zero return = refused
      * (log why first); the host then sweeps whatever the plugin registered.
-     * Thread: the plugin's. Ownership: ctx and api host-owned until stop() returns. */
+     * Thread: the instance's first callback (see Threads). Ownership: ctx and
+     * api host-owned until stop() returns. */
     int (*init)(upws_ctx *ctx, const upws_host_api *api, void **self);
 
-    /* Mandatory. One event; see upws_event for lifetime. Thread: the plugin's. */
+    /* Mandatory. One event; see upws_event for lifetime.
+     * Thread: a callback of the instance (see Threads). */
     void (*on_event)(void *self, const upws_event *ev);
 
-    /* Optional. Connection and delivery status for this plugin. Thread: the plugin's. */
+    /* Optional. Connection and delivery status for this plugin.
+     * Thread: a callback of the instance (see Threads). */
     void (*on_status)(void *self, const upws_status *st);
 
     /* Mandatory. Flush, join your own threads, free `self`. After it returns no
      * plugin code may run: the host then releases every subscription, timer
-     * and pending snapshot the instance held. Thread: the plugin's. */
+     * and pending snapshot the instance held. Thread: the instance's last
+     * callback (see Threads). */
     void (*stop)(void *self);
 
     /* ---- ABI 1.1: optional state hand-off across a hot reload. ---------- */
 
-    /* Optional. Called on the OLD instance's thread just before a new build
+    /* Optional. Called as a callback of the OLD instance just before a new build
      * of the plugin replaces it (hot reload, `upws plugin reload`, a changed
      * `config:`). Return 0 and set *blob and *len to an opaque byte string
      * allocated with malloc(3) (the host frees it), or return non-zero / set
@@ -394,7 +405,7 @@ typedef struct upws_plugin {
      * keeps running (and receiving events) until the new one has started. */
     int (*save_state)(void *self, void **blob, size_t *len);
 
-    /* Optional. Called on the NEW instance's thread right after init()
+    /* Optional. Called as a callback of the NEW instance right after init()
      * succeeded and before any event, with the blob save_state() produced
      * (borrowed for the call). A non-zero return is logged and ignored. */
     int (*restore_state)(void *self, const void *blob, size_t len);
