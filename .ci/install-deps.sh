@@ -7,7 +7,8 @@ set -eu
 # lets the demo place orders on the mock exchange.
 BUILD="build-essential cmake pkg-config libwebsockets-dev libssl-dev libjansson-dev \
 libyaml-dev libltdl-dev libhiredis-dev ca-certificates curl"
-# Tests: python3 orchestrates processes; openssl cross-checks JWTs; redis-server
+# Tests: python3 orchestrates processes; openssl cross-checks JWTs and makes
+# the TLS test's certificate; redis-server
 # backs the redis_publisher tests; chromium drives the chart page; promtool
 # (package prometheus) validates /metrics.
 TEST="python3 openssl redis-server chromium prometheus"

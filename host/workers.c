@@ -181,21 +181,24 @@ void workers_check(void)
     if (!atomic_load(&P.queued))
         return;
     int64_t now = util_mono_ns(), shortest = INT64_MAX;
+    unsigned busy = 0;
     pthread_mutex_lock(&P.lock);
-    unsigned awake = (unsigned)atomic_load(&P.n) - P.idle;
-    for (size_t i = 0; P.head && awake && i < atomic_load(&P.n); i++) {
+    size_t n = atomic_load(&P.n);
+    for (size_t i = 0; i < n; i++) {
         int64_t since = atomic_load(&P.w[i].busy_since);
-        if (since && now - since < shortest)
+        if (!since)
+            continue;
+        busy++;
+        if (now - since < shortest)
             shortest = now - since;
     }
-    /* a worker between two lanes (busy_since 0) takes the next one itself */
-    int between = 0;
-    for (size_t i = 0; i < atomic_load(&P.n); i++)
-        between += !atomic_load(&P.w[i].busy_since);
+    /* Help is due only when every worker is either asleep or inside a lane
+     * (none is about to take the next one) and those inside have been there
+     * a while. A worker already signalled counts as coming. */
     int wake = 0;
-    if (P.head && between <= (int)P.idle && shortest >= HELP_NS) {
+    if (P.head && busy && busy + P.idle == n && shortest >= HELP_NS) {
         wake = wake_one_locked();
-        if (!wake && shortest >= STUCK_NS && spawn_locked() == 0)
+        if (!wake && !P.idle && shortest >= STUCK_NS && spawn_locked() == 0)
             log_debug("workers: every worker is inside a slow callback; now %zu workers", atomic_load(&P.n));
     }
     unlock_and_wake(wake);

@@ -11,11 +11,11 @@ import sys
 
 STAGES = [
     ("callback", re.compile(r"bench_counter|on_event$")),
-    ("queueing (inbox, wake-ups)", re.compile(r"inbox_|pthread_cond|pthread_mutex|futex|__lll_lock|try_to_wake_up|schedule|run_item|instance_thread|run_event")),
+    ("queueing (inbox, wake-ups)", re.compile(r"inbox_|pthread_cond|pthread_mutex|futex|__lll_lock|try_to_wake_up|schedule|run_item|instance_thread|instance_run|run_event|workers_|worker_main")),
     ("routing", re.compile(r"router_|streams_|deliver|owner_get|collect_live|event_ref|event_unref")),
     ("decode", re.compile(r"decode_|json_|event_alloc|route_sink")),
     ("allocation", re.compile(r"malloc|free|_int_|calloc|realloc|arena")),
-    ("framing (lws, socket read)", re.compile(r"libwebsockets|lws_|conn_callback|on_receive|tcp_|sock_|_copy_to_iter|recv|read")),
+    ("framing (socket read, frames; lws loop)", re.compile(r"wsclient_|wsframe_|netio_|walk_frames|read_head|^consume$|ev_received|ev_message|libwebsockets|lws_|conn_callback|on_receive|tcp_|sock_|_copy_to_iter|recv|read")),
 ]
 
 

@@ -202,7 +202,10 @@ def run_upws(args, feeder, counters, duration):
             p = kv(f.read())
         p["rate"] = p["events"] / max(1e-9, (p["last_ns"] - p["first_ns"]) / 1e9)
         r["plugins"][name] = p
-    shutil.rmtree(work, ignore_errors=True)
+    if os.environ.get('UPWS_BENCH_KEEP'):
+        print('kept', work)
+    else:
+        shutil.rmtree(work, ignore_errors=True)
     return r
 
 
