@@ -228,7 +228,7 @@ static void conn_connect_cb(lws_sorted_usec_list_t *sul)
     log_debug("%s: connecting to %s:%d%s", c->name, c->host, c->port, c->path);
     char auth[2300], err[192];
     authorization_header(c, auth, sizeof auth);
-    wsclient_target t = {c->host, c->path, c->port, c->tls, auth[0] ? auth : NULL};
+    wsclient_target t = {c->host, c->path, c->port, c->tls, c->retries, auth[0] ? auth : NULL};
     c->ws = wsclient_open(&t, &conn_ws_events, c, err, sizeof err);
     OPENSSL_cleanse(auth, sizeof auth);
     if (!c->ws) {

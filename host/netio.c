@@ -90,7 +90,7 @@ static int start_connect(const struct addrinfo *ai, char *err, size_t errlen)
     return -1;
 }
 
-netio *netio_open(const char *host, int port, int tls, char *err, size_t errlen)
+netio *netio_open(const char *host, int port, int tls, unsigned turn, char *err, size_t errlen)
 {
     struct addrinfo hints, *res = NULL;
     memset(&hints, 0, sizeof hints);
@@ -103,9 +103,17 @@ netio *netio_open(const char *host, int port, int tls, char *err, size_t errlen)
         snprintf(err, errlen, "cannot resolve %s: %s", host, gai_strerror(rc));
         return NULL;
     }
+    size_t count = 0;
+    for (const struct addrinfo *ai = res; ai; ai = ai->ai_next)
+        count++;
+    const struct addrinfo *first = res;
+    for (size_t skip = turn % count; skip; skip--)
+        first = first->ai_next;
     int fd = -1;
-    for (const struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next)
-        fd = start_connect(ai, err, errlen);
+    for (size_t i = 0; i < count && fd < 0; i++) {
+        fd = start_connect(first, err, errlen);
+        first = first->ai_next ? first->ai_next : res;
+    }
     freeaddrinfo(res);
     if (fd < 0)
         return NULL;

@@ -20,9 +20,12 @@
 typedef struct netio netio;
 
 /* Resolves host (blocking, as libwebsockets 4.1 does), opens a socket and
- * starts a non-blocking connect to the first address that takes one.
+ * starts a non-blocking connect to the first address that takes one,
+ * beginning with address number `turn` (modulo their count): a caller that
+ * passes its attempt count tries every address in turn, so one address
+ * that never answers (an IPv6 route to nowhere) cannot keep it out.
  * NULL + err when nothing could even be started. */
-netio *netio_open(const char *host, int port, int tls, char *err, size_t errlen);
+netio *netio_open(const char *host, int port, int tls, unsigned turn, char *err, size_t errlen);
 int netio_fd(const netio *n);
 
 /* After the loop reports the socket writable for the first time: 0 when

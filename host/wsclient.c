@@ -92,7 +92,7 @@ static void queue_bytes(wsclient *ws, const char *text, size_t len)
 wsclient *wsclient_open(const wsclient_target *t, const wsclient_events *ev, void *arg,
                         char *err, size_t errlen)
 {
-    netio *io = netio_open(t->host, t->port, t->tls, err, errlen);
+    netio *io = netio_open(t->host, t->port, t->tls, t->turn, err, errlen);
     if (!io)
         return NULL;
     wsclient *ws = xcalloc(1, sizeof *ws);

@@ -44,6 +44,7 @@ typedef struct wsclient_events {
 typedef struct wsclient_target {
     const char *host, *path;
     int port, tls;
+    unsigned turn;            /* which resolved address to try first (netio_open) */
     /* Header lines added to the upgrade ("Name: value\r\n"…), or NULL.
      * Copied into the request, which is wiped once written. */
     const char *extra_headers;
