@@ -9,6 +9,7 @@
 #include "registry.h"
 #include "router.h"
 #include "util.h"
+#include "workers.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -230,6 +231,8 @@ static int render_metrics(strbuf *b)
     strbuf_printf(b, "upws_streams %zu\n", streams_count());
     metric_head(b, "upws_markets", "gauge", "Markets in the exchange's market list (0 = not loaded).");
     strbuf_printf(b, "upws_markets %zu\n", markets_count());
+    metric_head(b, "upws_workers", "gauge", "Threads running plugin callbacks (more are added while callbacks block).");
+    strbuf_printf(b, "upws_workers %zu\n", workers_count());
     metrics_conns(b);
     metrics_private(b);
     metrics_plugins(b);
