@@ -203,19 +203,25 @@ static ssize_t plain_read(netio *n, void *buf, size_t len, char *err, size_t err
     return -1;
 }
 
-ssize_t netio_read(netio *n, void *buf, size_t len, char *err, size_t errlen)
+/* What SSL_read / SSL_write returned: bytes, 0 = try again when the socket
+ * is ready, -1 = failed. */
+static ssize_t tls_result(netio *n, int rc, const char *what, char *err, size_t errlen)
 {
-    if (!n->ssl)
-        return plain_read(n, buf, len, err, errlen);
-    ERR_clear_error();
-    int rc = SSL_read(n->ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
     if (rc > 0)
         return rc;
     int code = SSL_get_error(n->ssl, rc);
     if (code == SSL_ERROR_WANT_READ || code == SSL_ERROR_WANT_WRITE)
         return 0;
-    tls_error(n, rc, "read", err, errlen);
+    tls_error(n, rc, what, err, errlen);
     return -1;
+}
+
+ssize_t netio_read(netio *n, void *buf, size_t len, char *err, size_t errlen)
+{
+    if (!n->ssl)
+        return plain_read(n, buf, len, err, errlen);
+    ERR_clear_error();
+    return tls_result(n, SSL_read(n->ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len), "read", err, errlen);
 }
 
 ssize_t netio_write(netio *n, const void *buf, size_t len, char *err, size_t errlen)
@@ -230,14 +236,7 @@ ssize_t netio_write(netio *n, const void *buf, size_t len, char *err, size_t err
         return -1;
     }
     ERR_clear_error();
-    int rc = SSL_write(n->ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
-    if (rc > 0)
-        return rc;
-    int code = SSL_get_error(n->ssl, rc);
-    if (code == SSL_ERROR_WANT_READ || code == SSL_ERROR_WANT_WRITE)
-        return 0;
-    tls_error(n, rc, "write", err, errlen);
-    return -1;
+    return tls_result(n, SSL_write(n->ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len), "write", err, errlen);
 }
 
 int netio_pending(const netio *n) { return n->ssl && SSL_pending(n->ssl) > 0; }
