@@ -32,7 +32,7 @@ struct wsclient {
     uint8_t *in;              /* bytes read, not yet consumed */
     size_t in_len, in_cap, in_need;
     uint64_t in_discard;      /* rest of an oversized frame still to drop */
-    char *msg;                /* a fragmented message being reassembled */
+    uint8_t *msg;             /* a fragmented message being reassembled */
     size_t msg_len, msg_cap;
     int in_message, msg_skip;
     uint8_t *out;             /* bytes to write, out[out_off..out_len) */
@@ -197,7 +197,7 @@ static void msg_append(wsclient *ws, const uint8_t *p, size_t len)
         ws->ev.oversized(ws->arg);
         return;
     }
-    reserve((uint8_t **)&ws->msg, &ws->msg_cap, ws->msg_len + len);
+    reserve(&ws->msg, &ws->msg_cap, ws->msg_len + len);
     memcpy(ws->msg + ws->msg_len, p, len);
     ws->msg_len += len;
 }
@@ -223,7 +223,7 @@ static int on_data(wsclient *ws, const wsframe *f, const uint8_t *p)
         return 0;
     ws->in_message = 0;
     if (!ws->msg_skip)
-        ws->ev.message(ws->arg, ws->msg, ws->msg_len);
+        ws->ev.message(ws->arg, (const char *)ws->msg, ws->msg_len);
     return 0;
 }
 
