@@ -197,6 +197,8 @@ static void msg_append(wsclient *ws, const uint8_t *p, size_t len)
         ws->ev.oversized(ws->arg);
         return;
     }
+    if (!len)
+        return;  /* an empty fragment (nothing to copy, maybe no buffer yet) */
     reserve(&ws->msg, &ws->msg_cap, ws->msg_len + len);
     memcpy(ws->msg + ws->msg_len, p, len);
     ws->msg_len += len;
@@ -223,8 +225,26 @@ static int on_data(wsclient *ws, const wsframe *f, const uint8_t *p)
         return 0;
     ws->in_message = 0;
     if (!ws->msg_skip)
-        ws->ev.message(ws->arg, (const char *)ws->msg, ws->msg_len);
+        ws->ev.message(ws->arg, ws->msg ? (const char *)ws->msg : "", ws->msg_len);
     return 0;
+}
+
+/* Codes an endpoint may send (RFC 6455 §7.4): the reply echoes the
+ * server's code when it is one of them, else says 1000. */
+static int sendable_code(int code)
+{
+    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1011) || (code >= 3000 && code <= 4999);
+}
+
+static int on_close(wsclient *ws, const wsframe *f, const uint8_t *p)
+{
+    if (f->payload_len == 1)
+        return protocol_error(ws, "a close frame with a 1-byte body");
+    int code = f->payload_len >= 2 ? p[0] << 8 | p[1] : 0;
+    ws->ev.peer_close(ws->arg, code);
+    wsclient_close_frame(ws, sendable_code(code) ? code : 1000);
+    snprintf(ws->err, sizeof ws->err, "closed by the exchange (code %d)", code);
+    return over(ws);
 }
 
 static int on_frame(wsclient *ws, const wsframe *f, const uint8_t *p)
@@ -235,13 +255,8 @@ static int on_frame(wsclient *ws, const wsframe *f, const uint8_t *p)
         return flush(ws);
     case WSF_PONG:
         return 0;
-    case WSF_CLOSE: {
-        int code = f->payload_len >= 2 ? p[0] << 8 | p[1] : 0;
-        ws->ev.peer_close(ws->arg, code);
-        wsclient_close_frame(ws, code ? code : 1000);
-        snprintf(ws->err, sizeof ws->err, "closed by the exchange (code %d)", code);
-        return over(ws);
-    }
+    case WSF_CLOSE:
+        return on_close(ws, f, p);
     default:
         return on_data(ws, f, p);
     }

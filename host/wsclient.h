@@ -31,8 +31,10 @@ typedef struct wsclient wsclient;
 
 typedef struct wsclient_events {
     void (*open)(void *arg);                      /* the upgrade was accepted */
-    /* The upgrade was not accepted (r->status 0: not even an HTTP answer);
-     * the readable call that saw it returns -1. */
+    /* The server answered the upgrade, but not with a valid 101 (r->status
+     * 0: the status line was not HTTP); the readable call that saw it
+     * returns -1. A connection that ends before any answer, or an answer
+     * head over 16 KiB, just returns -1. */
     void (*refused)(void *arg, const wsframe_response *r, const char *why);
     void (*message)(void *arg, const char *buf, size_t len);
     void (*peer_close)(void *arg, int code);      /* close frame (code 0: none given) */
@@ -57,8 +59,9 @@ int wsclient_is_open(const wsclient *ws);   /* upgraded, frames flow */
 int wsclient_wants_write(const wsclient *ws);
 int wsclient_readable(wsclient *ws);
 int wsclient_writable(wsclient *ws);
-/* Queues one text frame; `request` marks it as the one whose departure
- * events.sent reports. The caller then asks for writability. */
+/* Queues one text frame (only once open: before that it would precede the
+ * upgrade); `request` marks it as the one whose departure events.sent
+ * reports. The caller then asks for writability. */
 void wsclient_send_text(wsclient *ws, const char *text, size_t len, int request);
 void wsclient_ping(wsclient *ws);
 /* Best effort, for a close we start: one close frame with `code`, written
