@@ -14,6 +14,9 @@
 #define HELP_NS 200000
 /* ... this long, and none sleeps: a callback blocks; add a worker. */
 #define STUCK_NS 2000000
+/* A worker inside one lane this long is replaced whatever the queue holds:
+ * longer than any scheduler slice a preempted worker could be waiting out. */
+#define REPLACE_NS 20000000
 
 typedef struct worker {
     pthread_t thread;
@@ -28,6 +31,7 @@ static struct {
     unsigned idle;                /* workers waiting for work */
     unsigned wakes_pending;       /* signals sent that no worker has taken yet */
     int stopping;
+    unsigned base;                /* workers asked for at start */
     _Atomic size_t n;
     worker w[WORKERS_MAX];
 } P = {.lock = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER};
@@ -126,6 +130,8 @@ void workers_start(unsigned n)
     }
     pthread_mutex_lock(&P.lock);
     P.stopping = 0;
+    if (n > P.base)
+        P.base = n;
     while (atomic_load(&P.n) < n && spawn_locked() == 0)
         ;
     pthread_mutex_unlock(&P.lock);
@@ -176,11 +182,31 @@ void workers_ready(lane *l)
     unlock_and_wake(wake_one_locked());
 }
 
+/* A worker inside one lane for over REPLACE_NS is lost to the others: keep
+ * `base` workers that are not, so a plugin that blocks leaves the rest the
+ * capacity they had (one new worker per check, as each one proves stuck). */
+static void replace_stuck(int64_t now)
+{
+    size_t n = atomic_load(&P.n), stuck = 0;
+    for (size_t i = 0; i < n; i++) {
+        int64_t since = atomic_load(&P.w[i].busy_since);
+        stuck += since && now - since > REPLACE_NS;
+    }
+    if (!stuck || n - stuck >= P.base)
+        return;
+    pthread_mutex_lock(&P.lock);
+    if (!P.stopping && spawn_locked() == 0)
+        log_debug("workers: %zu inside callbacks running over 20 ms; now %zu workers", stuck,
+                  atomic_load(&P.n));
+    pthread_mutex_unlock(&P.lock);
+}
+
 void workers_check(void)
 {
+    int64_t now = util_mono_ns(), shortest = INT64_MAX;
+    replace_stuck(now);
     if (!atomic_load(&P.queued))
         return;
-    int64_t now = util_mono_ns(), shortest = INT64_MAX;
     unsigned busy = 0;
     pthread_mutex_lock(&P.lock);
     size_t n = atomic_load(&P.n);
@@ -225,4 +251,5 @@ void workers_stop(void)
             pthread_join(P.w[i].thread, NULL);
     }
     atomic_store(&P.n, 0);
+    P.base = 0;
 }

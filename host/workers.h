@@ -20,8 +20,10 @@
  * that blocks must not hold the others up: when ready lanes wait while
  * every awake worker has been inside one lane for over 200 µs, the loop
  * (workers_check, once per pass) wakes a sleeping worker; when none sleeps
- * and they have been inside for over 2 ms, it adds one, up to WORKERS_MAX.
- * The pool does not shrink; extra workers sleep.
+ * and they have been inside for over 2 ms, it adds one. And a worker inside
+ * one lane for over 20 ms is replaced: the pool keeps as many workers free
+ * of slow lanes as it started with. Up to WORKERS_MAX. The pool does not
+ * shrink; extra workers sleep.
  *
  * Ownership: lanes are owned by their users (embedded in the instance); a
  * lane whose run() returned LANE_DONE is never touched again by a worker.

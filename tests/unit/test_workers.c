@@ -290,6 +290,33 @@ static void test_blocking_lane_gets_help(void)
     CHECK(wait_for(simple_finished, &sleeper[1], 3000, 0));
 }
 
+/* One worker inside a 300 ms callback with nothing queued: after 20 ms the
+ * loop's checks replace it, exactly once, so the pool again has as many
+ * workers free of slow callbacks as it started with. */
+static void test_stuck_worker_replaced(void)
+{
+    workers_start(2);
+    CHECK(workers_count() == 2);
+    static simple_lane sleeper;
+    memset(&sleeper, 0, sizeof sleeper);
+    sleeper.l.run = simple_run;
+    sleeper.sleep_ms = 300;
+    workers_ready(&sleeper.l);
+    lanes3 a = {&sleeper, 1};
+    CHECK(wait_for(all_ran, &a, 250, 0));
+    int64_t started = now_ns();
+    workers_check();  /* just inside: not stuck yet (if this machine kept up) */
+    if (now_ns() - started < 10000000)
+        CHECK(workers_count() == 2);
+    for (int i = 0; i < 60; i++) {
+        workers_check();
+        sleep_us(1000);
+    }
+    CHECK(workers_count() == 3);
+    CHECK(!atomic_load(&sleeper.finished));
+    CHECK(wait_for(simple_finished, &sleeper, 3000, 0));
+}
+
 /* ---- LANE_DONE: never run again, not even touched ---- */
 
 static atomic_int done_runs, done_freed;
@@ -352,6 +379,9 @@ int main(void)
     workers_stop();
     CHECK(workers_count() == 0);
     test_blocking_lane_gets_help();  /* restarts the pool with exactly 2 */
+    workers_stop();
+    CHECK(workers_count() == 0);
+    test_stuck_worker_replaced();    /* again exactly 2 */
     workers_stop();
     CHECK(workers_count() == 0);
     return CHECK_DONE();
