@@ -17,6 +17,7 @@ PLUGINS = os.environ["UPWS_PLUGINS"]
 FIXTURES = os.environ.get("UPWS_FIXTURES", "")
 
 failures = []
+hosts = []   # every Host started, so a failure can show what the newest one logged
 
 
 def check(cond, what):
@@ -25,7 +26,22 @@ def check(cond, what):
     else:
         print("FAIL - " + what)
         failures.append(what)
+        show_log_tail()
     return cond
+
+
+def show_log_tail(lines=25):
+    """A failed check prints the newest host's last log lines: CI keeps only
+    this output, and a failure that does not repeat locally needs them."""
+    if not hosts:
+        return
+    try:
+        tail = hosts[-1].log().splitlines()[-lines:]
+    except OSError:
+        return
+    print("  | last %d lines of the newest upws log:" % len(tail))
+    for line in tail:
+        print("  | " + line)
 
 
 def done():
@@ -122,6 +138,7 @@ class Host:
         self.err = open(self.stderr_path, "w")
         self.proc = subprocess.Popen([BIN, "run", "-c", config_path], stdout=self.err,
                                      stderr=self.err, env=env)
+        hosts.append(self)
 
     def log(self):
         with open(self.stderr_path) as f:
