@@ -353,10 +353,11 @@ static void watch_files(void)
 {
     if (!H.cfg.reload_watch)
         return;
-    reload_clear();
+    reload_begin_set();
     reload_watch(H.cfg.path, 0);
     for (instance *i = H.instances; i; i = i->next)
         reload_watch(loader_path(i->lib), 1);
+    reload_end_set();
 }
 
 /* ------------------------------------------------------------- hot reload */

@@ -23,6 +23,7 @@ typedef struct followed {
     int wd;
     int elf;
     int64_t changed_ns;  /* monotonic time of the last event; 0 = no pending change */
+    int stale;           /* not in the set being built (reload_begin_set) */
 } followed;
 
 static int rl_fd = -1;
@@ -63,13 +64,49 @@ void reload_shutdown(void)
     rl_fd = -1;
 }
 
+static void drain(void);
+
+void reload_begin_set(void)
+{
+    drain();  /* events already queued are noted against the current set */
+    for (size_t i = 0; i < rl_n; i++)
+        rl_files[i].stale = 1;
+}
+
+/* Drops what the new set left out. A directory watch is shared by every
+ * file in that directory (one inotify watch per inode), so it goes only
+ * with the last of them. */
+void reload_end_set(void)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < rl_n; i++) {
+        followed *f = &rl_files[i];
+        if (!f->stale) {
+            rl_files[kept++] = *f;
+            continue;
+        }
+        int shared = 0;
+        for (size_t j = 0; j < rl_n; j++)
+            shared |= !rl_files[j].stale && rl_files[j].wd == f->wd;
+        if (rl_fd >= 0 && f->wd >= 0 && !shared)
+            inotify_rm_watch(rl_fd, f->wd);
+        free(f->path);
+        free(f->dir);
+        free(f->base);
+    }
+    rl_n = kept;
+}
+
 void reload_watch(const char *path, int elf)
 {
     if (rl_fd < 0)
         return;
-    for (size_t i = 0; i < rl_n; i++)
-        if (strcmp(rl_files[i].path, path) == 0)
+    for (size_t i = 0; i < rl_n; i++) {
+        if (strcmp(rl_files[i].path, path) == 0) {
+            rl_files[i].stale = 0;  /* still followed: a change not yet reported stays pending */
             return;
+        }
+    }
     rl_files = xrealloc(rl_files, (rl_n + 1) * sizeof *rl_files);
     followed *f = &rl_files[rl_n++];
     memset(f, 0, sizeof *f);
