@@ -94,6 +94,9 @@ class Mock:
     def opens(self):
         return [r for r in self.records() if r.get("ev") == "open"]
 
+    def private_opens(self):
+        return [r for r in self.opens() if r.get("path", "").endswith("/private")]
+
     def _ctl_open(self, action):
         import ssl
         import urllib.request
@@ -183,6 +186,22 @@ def write_config(path, url, instances, extra="", dirs=None):
             lines.append("      %s: %s" % (k, yaml_list(v) if isinstance(v, list) else v))
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
+
+
+def write_private_config(path, mock, instances, keys):
+    """write_config plus the mock's private endpoint and, when keys is an
+    (access, secret) pair, the keys as ${T_AK} / ${T_SK} references (set in
+    this process's environment, which the hosts it starts inherit)."""
+    write_config(path, mock.url, instances)
+    with open(path) as f:
+        text = f.read()
+    extra = "  private_url: %s/private\n" % mock.url
+    if keys:
+        os.environ["T_AK"], os.environ["T_SK"] = keys
+        extra += "  access_key: ${T_AK}\n  secret_key: ${T_SK}\n"
+    with open(path, "w") as f:
+        f.write(text.replace("upbit:\n", "upbit:\n" + extra, 1))
+    return path
 
 
 def request_objects(rec):

@@ -8,10 +8,9 @@ import glob
 import json
 import os
 import time
-import urllib.request
 from decimal import Decimal
 
-from harness import Host, Mock, check, csv_files, done, read_csv, tmpdir, wait_for, write_config
+from harness import Host, Mock, check, csv_files, done, read_csv, tmpdir, wait_for, write_private_config
 
 ACCESS, SECRET = "ak-csv-priv-4711", "sk-csv-priv-never-print-0815"
 SKIP_MSG = "myOrder/myAsset need API keys"
@@ -24,26 +23,15 @@ MYASSET_COLS = "type,asset_uuid,assets,asset_timestamp,timestamp,stream_type"
 
 
 def configure(work, mock, instances, keys=(ACCESS, SECRET)):
-    cfg = os.path.join(work, "upws.yaml")
-    write_config(cfg, mock.url, instances)
-    with open(cfg) as f:
-        text = f.read()
-    extra = "  private_url: %s/private\n" % mock.url
-    if keys:
-        os.environ["T_AK"], os.environ["T_SK"] = keys
-        extra += "  access_key: ${T_AK}\n  secret_key: ${T_SK}\n"
-    with open(cfg, "w") as f:
-        f.write(text.replace("upbit:\n", "upbit:\n" + extra, 1))
-    return cfg
+    return write_private_config(os.path.join(work, "upws.yaml"), mock, instances, keys)
 
 
 def ctl_json(mock, action):
-    with urllib.request.urlopen("http://127.0.0.1:%d/ctl/%s" % (mock.port, action), timeout=5) as r:
-        return json.loads(r.read().decode())
+    return mock.ctl_json(action)
 
 
 def private_opens(mock):
-    return [r for r in mock.opens() if r.get("path", "").endswith("/private")]
+    return mock.private_opens()
 
 
 def one_file(d, pattern):

@@ -15,7 +15,8 @@ import time
 import urllib.request
 import uuid
 
-from harness import (FIXTURES, Host, Mock, check, done, http, probe_lines, tmpdir, wait_for, write_config)
+from harness import (FIXTURES, Host, Mock, check, done, http, probe_lines, tmpdir, wait_for,
+                     write_private_config)
 
 ACCESS, SECRET = "ak-priv-test-5150", "sk-priv-never-print-8086"
 UP, DOWN, GAP = 1, 2, 3
@@ -24,21 +25,11 @@ admin_bodies = []
 
 
 def configure(work, mock, instances, keys=(ACCESS, SECRET), name="upws.yaml"):
-    cfg = os.path.join(work, name)
-    write_config(cfg, mock.url, instances)
-    with open(cfg) as f:
-        text = f.read()
-    extra = "  private_url: %s/private\n" % mock.url
-    if keys:
-        os.environ["T_AK"], os.environ["T_SK"] = keys
-        extra += "  access_key: ${T_AK}\n  secret_key: ${T_SK}\n"
-    with open(cfg, "w") as f:
-        f.write(text.replace("upbit:\n", "upbit:\n" + extra, 1))
-    return cfg
+    return write_private_config(os.path.join(work, name), mock, instances, keys)
 
 
 def private_opens(mock):
-    return [r for r in mock.opens() if r.get("path", "").endswith("/private")]
+    return mock.private_opens()
 
 
 def public_opens(mock):
@@ -55,8 +46,7 @@ def statuses(path):
 
 
 def ctl_json(mock, action):
-    with urllib.request.urlopen("http://127.0.0.1:%d/ctl/%s" % (mock.port, action), timeout=5) as r:
-        return json.loads(r.read().decode())
+    return mock.ctl_json(action)
 
 
 def b64url(data):
